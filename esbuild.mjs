@@ -1,0 +1,58 @@
+// One build script for every bundle: the extension host (Node/CJS, `vscode` external), the engine
+// worker, the CLI, and the webview (browser/ESM). The wasm binaries are copied beside the Node
+// bundles, where `src/engine/backend.ts` points `setWasmPaths` at them.
+import * as esbuild from 'esbuild';
+import { cpSync, mkdirSync, existsSync, readdirSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { createRequire } from 'node:module';
+
+const require = createRequire(import.meta.url);
+const watch = process.argv.includes('--watch');
+const production = process.argv.includes('--production');
+
+const nodeCommon = {
+  bundle: true,
+  platform: 'node',
+  format: 'cjs',
+  target: 'node20',
+  sourcemap: !production,
+  minify: production,
+  logLevel: 'warning',
+  // tfjs-node is an optional native dependency loaded at run time only where installed.
+  external: ['vscode', '@tensorflow/tfjs-node'],
+};
+
+const builds = [
+  { ...nodeCommon, entryPoints: ['src/extension.ts'], outfile: 'dist/extension.js' },
+  { ...nodeCommon, entryPoints: ['src/engine/worker.ts'], outfile: 'dist/worker.js' },
+  { ...nodeCommon, entryPoints: ['src/cli.ts'], outfile: 'dist/cli.js' },
+];
+if (existsSync('webview/main.ts')) {
+  builds.push({
+    entryPoints: ['webview/main.ts'],
+    outfile: 'dist/webview/main.js',
+    bundle: true,
+    platform: 'browser',
+    format: 'esm',
+    target: 'es2022',
+    sourcemap: !production,
+    minify: production,
+    logLevel: 'warning',
+  });
+}
+
+function copyWasm() {
+  const dir = dirname(require.resolve('@tensorflow/tfjs-backend-wasm/package.json'));
+  mkdirSync('dist', { recursive: true });
+  for (const f of readdirSync(join(dir, 'dist')).filter((f) => f.endsWith('.wasm'))) {
+    cpSync(join(dir, 'dist', f), join('dist', f));
+  }
+  // h5wasm's Node build carries its wasm inline; nothing to copy for it.
+}
+
+copyWasm();
+if (watch) {
+  for (const b of builds) (await esbuild.context(b)).watch();
+} else {
+  await Promise.all(builds.map((b) => esbuild.build(b)));
+}

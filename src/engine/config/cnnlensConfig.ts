@@ -1,0 +1,327 @@
+/**
+ * `cnnlens.json`: optional per-model settings that cannot be read from the model file itself
+ * (how its training pipeline scaled pixels, what its classes are called, which data to analyse).
+ * It sits next to the model so it travels with it. Validation is strict (unknown keys are errors)
+ * because a misspelt key such as "offest" would otherwise be silently ignored and every analysis
+ * would run on wrongly scaled inputs.
+ *
+ * `schemas/cnnlens.schema.json` describes the same fields for editor completion; keep both in step.
+ */
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { DEFAULT_PREPROCESSING } from '../io/datasets/imageGeometry';
+import type { Preprocessing } from '../io/datasets/types';
+
+export const CNNLENS_CONFIG_FILE = 'cnnlens.json';
+export const DEFAULT_DYING_THRESHOLD = 0.01;
+
+/** The settings with every default filled in and paths made absolute. */
+export interface CnnLensConfig {
+  /** Absolute path of the `cnnlens.json` read, or undefined when there is none (all defaults). */
+  file?: string;
+  preprocessing: Preprocessing;
+  /** Class names in the order of the model's outputs. */
+  classNames?: string[];
+  /** Absolute dataset path (written relative to the config file). */
+  dataset?: string;
+  /** A unit firing on some images but on fewer than this fraction of them is "dying" (see analyses/scan.ts). */
+  dyingThreshold: number;
+  /** Layer whose input is fed the images, when the model has several inputs. */
+  inputLayer?: string;
+  /** Layer whose output is the embedding (the layer before the classifier). */
+  penultimateLayer?: string;
+}
+
+/** Error in a `cnnlens.json`; the message names the file and, when known, the key. */
+export class CnnLensConfigError extends Error {
+  constructor(
+    readonly file: string,
+    readonly problem: string,
+    readonly key?: string,
+  ) {
+    super(`${file}: ${problem}`);
+    this.name = 'CnnLensConfigError';
+  }
+}
+
+/** Keys accepted at the top level (exported so tests can check the JSON schema lists the same). */
+export const CNNLENS_CONFIG_KEYS = [
+  '$schema',
+  'preprocessing',
+  'classNames',
+  'dataset',
+  'dyingThreshold',
+  'inputLayer',
+  'penultimateLayer',
+] as const;
+export const CNNLENS_PREPROCESSING_KEYS = ['scale', 'offset', 'channelOrder', 'resize'] as const;
+
+export function defaultCnnLensConfig(): CnnLensConfig {
+  return { preprocessing: { ...DEFAULT_PREPROCESSING }, dyingThreshold: DEFAULT_DYING_THRESHOLD };
+}
+
+/**
+ * Finds `cnnlens.json` in the model's folder (or in the folder itself when `modelFile` is one),
+ * validates it and fills defaults. No file → defaults, not an error.
+ */
+export async function loadCnnLensConfig(modelFile: string): Promise<CnnLensConfig> {
+  const model = path.resolve(modelFile);
+  let dir = path.dirname(model);
+  try {
+    if ((await fs.promises.stat(model)).isDirectory()) dir = model;
+  } catch {
+    // The model may not exist yet (or is reported elsewhere); look beside the given path anyway.
+  }
+  const file = path.join(dir, CNNLENS_CONFIG_FILE);
+  let text: string;
+  try {
+    text = await fs.promises.readFile(file, 'utf8');
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code === 'ENOENT') return defaultCnnLensConfig();
+    throw new CnnLensConfigError(file, `cannot read (${(e as Error).message})`);
+  }
+  return parseCnnLensConfig(text, file);
+}
+
+/** Parses and validates the text of a `cnnlens.json`; `file` names it in errors and anchors paths. */
+export function parseCnnLensConfig(text: string, file: string): CnnLensConfig {
+  const source = text.charCodeAt(0) === 0xfeff ? text.slice(1) : text; // editors may write a BOM
+  let raw: unknown;
+  try {
+    raw = JSON.parse(source);
+  } catch (e) {
+    const offset = jsonErrorOffset(source, (e as Error).message);
+    const { line, column } = lineColumn(source, offset);
+    throw new CnnLensConfigError(
+      file,
+      `invalid JSON at line ${line}, column ${column} (${conciseJsonMessage((e as Error).message)})`,
+    );
+  }
+  return validateCnnLensConfig(raw, file);
+}
+
+/** Checks an already parsed value; exported for callers holding JSON from elsewhere. */
+export function validateCnnLensConfig(raw: unknown, file: string): CnnLensConfig {
+  const fail = (key: string, problem: string): never => {
+    throw new CnnLensConfigError(file, `"${key}" ${problem}`, key);
+  };
+  if (!isPlainObject(raw)) throw new CnnLensConfigError(file, `must contain a JSON object (got ${typeName(raw)})`);
+  checkKeys(file, raw, CNNLENS_CONFIG_KEYS, '');
+  const config = defaultCnnLensConfig();
+  config.file = path.resolve(file);
+
+  if (raw.$schema !== undefined && typeof raw.$schema !== 'string') fail('$schema', `must be a string (got ${typeName(raw.$schema)})`);
+
+  if (raw.preprocessing !== undefined) {
+    const p = raw.preprocessing;
+    if (!isPlainObject(p)) fail('preprocessing', `must be an object (got ${typeName(p)})`);
+    const pre = p as Record<string, unknown>;
+    checkKeys(file, pre, CNNLENS_PREPROCESSING_KEYS, 'preprocessing.');
+    if (pre.scale !== undefined) config.preprocessing.scale = numberOrArray(pre.scale, 'preprocessing.scale', fail);
+    if (pre.offset !== undefined) config.preprocessing.offset = numberOrArray(pre.offset, 'preprocessing.offset', fail);
+    if (pre.channelOrder !== undefined) {
+      if (pre.channelOrder !== 'rgb' && pre.channelOrder !== 'bgr') {
+        fail('preprocessing.channelOrder', `must be "rgb" or "bgr" (got ${show(pre.channelOrder)})`);
+      }
+      config.preprocessing.channelOrder = pre.channelOrder as 'rgb' | 'bgr';
+    }
+    if (pre.resize !== undefined) {
+      if (pre.resize !== 'bilinear' && pre.resize !== 'nearest') {
+        fail('preprocessing.resize', `must be "bilinear" or "nearest" (got ${show(pre.resize)})`);
+      }
+      config.preprocessing.resize = pre.resize as 'bilinear' | 'nearest';
+    }
+  }
+
+  if (raw.classNames !== undefined) {
+    const names = raw.classNames;
+    if (!Array.isArray(names) || names.length === 0) fail('classNames', `must be a non-empty array of strings (got ${typeName(names)})`);
+    const list = names as unknown[];
+    list.forEach((n, i) => {
+      if (typeof n !== 'string') fail(`classNames[${i}]`, `must be a string (got ${typeName(n)})`);
+    });
+    const seen = new Set<string>();
+    for (const n of list as string[]) {
+      if (seen.has(n)) fail('classNames', `lists "${n}" twice`);
+      seen.add(n);
+    }
+    config.classNames = (list as string[]).slice();
+  }
+
+  if (raw.dataset !== undefined) {
+    if (typeof raw.dataset !== 'string' || raw.dataset.trim() === '') fail('dataset', `must be a non-empty path string (got ${show(raw.dataset)})`);
+    // Relative to the config file, not the working directory: the file must mean the same
+    // thing whether the CLI runs from the repo root or VS Code from elsewhere.
+    config.dataset = path.resolve(path.dirname(path.resolve(file)), raw.dataset as string);
+  }
+
+  if (raw.dyingThreshold !== undefined) {
+    const t = raw.dyingThreshold;
+    if (typeof t !== 'number' || !Number.isFinite(t) || t < 0 || t > 1) {
+      fail('dyingThreshold', `must be a number between 0 and 1 (got ${show(t)})`);
+    }
+    config.dyingThreshold = t as number;
+  }
+
+  for (const key of ['inputLayer', 'penultimateLayer'] as const) {
+    const v = raw[key];
+    if (v === undefined) continue;
+    if (typeof v !== 'string' || v === '') fail(key, `must be a non-empty layer name string (got ${show(v)})`);
+    config[key] = v as string;
+  }
+  return config;
+}
+
+function checkKeys(file: string, obj: Record<string, unknown>, allowed: readonly string[], prefix: string): void {
+  for (const key of Object.keys(obj)) {
+    if (!allowed.includes(key)) {
+      throw new CnnLensConfigError(
+        file,
+        `unknown key "${prefix}${key}" (allowed: ${allowed.join(', ')})`,
+        prefix + key,
+      );
+    }
+  }
+}
+
+function numberOrArray(value: unknown, key: string, fail: (key: string, problem: string) => never): number | number[] {
+  if (typeof value === 'number' && Number.isFinite(value)) return value;
+  if (Array.isArray(value) && value.length > 0 && value.every((v) => typeof v === 'number' && Number.isFinite(v))) {
+    return (value as number[]).slice();
+  }
+  return fail(key, `must be a number or a non-empty array of numbers, one per channel (got ${show(value)})`);
+}
+
+function isPlainObject(v: unknown): v is Record<string, unknown> {
+  return typeof v === 'object' && v !== null && !Array.isArray(v);
+}
+
+function typeName(v: unknown): string {
+  if (v === null) return 'null';
+  if (Array.isArray(v)) return 'an array';
+  return typeof v === 'object' ? 'an object' : `a ${typeof v}`;
+}
+
+function show(v: unknown): string {
+  const s = JSON.stringify(v);
+  return s === undefined ? String(v) : s.length > 40 ? s.slice(0, 37) + '...' : s;
+}
+
+/** V8's message without the position (given as line/column instead) or its quote of the text. */
+function conciseJsonMessage(message: string): string {
+  return message
+    .replace(/\s+(?:in JSON )?at position \d+[\s\S]*$/, '')
+    .replace(/, (?:\.\.\.)?"[\s\S]*" is not valid JSON$/, '');
+}
+
+function lineColumn(text: string, offset: number): { line: number; column: number } {
+  let line = 1;
+  let lineStart = 0;
+  for (let i = 0; i < offset && i < text.length; i++) {
+    if (text[i] === '\n') {
+      line++;
+      lineStart = i + 1;
+    }
+  }
+  return { line, column: offset - lineStart + 1 };
+}
+
+/**
+ * Offset of a JSON syntax error. V8 gives "at position N" for most errors but not all
+ * ("Unexpected token 'x', ... is not valid JSON"), so fall back to scanning for it ourselves.
+ */
+function jsonErrorOffset(text: string, message: string): number {
+  const m = /at position (\d+)/.exec(message);
+  if (m) return Number(m[1]);
+  return locateJsonError(text);
+}
+
+/** A minimal JSON grammar walk that returns where parsing first fails (text.length if at end). */
+export function locateJsonError(text: string): number {
+  let i = 0;
+  class Stop {
+    constructor(readonly at: number) {}
+  }
+  const ws = (): void => {
+    while (i < text.length && ' \t\n\r'.includes(text[i])) i++;
+  };
+  const expect = (ch: string): void => {
+    if (text[i] !== ch) throw new Stop(i);
+    i++;
+  };
+  const string = (): void => {
+    expect('"');
+    while (i < text.length && text[i] !== '"') {
+      const c = text.charCodeAt(i);
+      if (c < 0x20) throw new Stop(i);
+      if (text[i] === '\\') {
+        i++;
+        if (text[i] === 'u') {
+          if (!/^[0-9a-fA-F]{4}$/.test(text.slice(i + 1, i + 5))) throw new Stop(i);
+          i += 5;
+          continue;
+        }
+        if (!'"\\/bfnrt'.includes(text[i] ?? 'x')) throw new Stop(i);
+      }
+      i++;
+    }
+    expect('"');
+  };
+  const value = (): void => {
+    ws();
+    const c = text[i];
+    if (c === '{') {
+      i++;
+      ws();
+      if (text[i] === '}') {
+        i++;
+        return;
+      }
+      for (;;) {
+        ws();
+        string();
+        ws();
+        expect(':');
+        value();
+        ws();
+        if (text[i] === ',') {
+          i++;
+          continue;
+        }
+        expect('}');
+        return;
+      }
+    }
+    if (c === '[') {
+      i++;
+      ws();
+      if (text[i] === ']') {
+        i++;
+        return;
+      }
+      for (;;) {
+        value();
+        ws();
+        if (text[i] === ',') {
+          i++;
+          continue;
+        }
+        expect(']');
+        return;
+      }
+    }
+    if (c === '"') return string();
+    const lit = /^(true|false|null|-?(0|[1-9]\d*)(\.\d+)?([eE][+-]?\d+)?)/.exec(text.slice(i, i + 400));
+    if (!lit) throw new Stop(i);
+    i += lit[0].length;
+  };
+  try {
+    value();
+    ws();
+    if (i < text.length) return i;
+    return text.length;
+  } catch (e) {
+    if (e instanceof Stop) return e.at;
+    throw e;
+  }
+}

@@ -1,0 +1,72 @@
+/**
+ * Registers on the wasm backend the gradient kernels it lacks, so models can be trained there
+ * (see README.md in this folder for the identities used):
+ *
+ *   - Conv2DBackpropFilter                 (dL/dW of conv2d)            conv2DBackpropFilter.ts
+ *   - DepthwiseConv2dNativeBackpropFilter  (dL/dW of depthwiseConv2d)   depthwiseConv2dNativeBackpropFilter.ts
+ *   - DepthwiseConv2dNativeBackpropInput   (dL/dx of depthwiseConv2d)   depthwiseConv2dNativeBackpropInput.ts
+ *
+ * and replaces the backend's reference-loop Conv2DBackpropInput (dL/dx of conv2d, ~6× slower than
+ * a forward conv) with an XNNPACK-backed one (conv2DBackpropInput.ts); NCHW still goes to the
+ * original. Pass `{ fastConv2DBackpropInput: false }` to keep the original kernel.
+ *
+ * Idempotent: calling it again (or from a second copy of this module) does nothing. It can be
+ * called before or after the wasm backend is initialised.
+ */
+import '@tensorflow/tfjs-backend-wasm';
+import * as tf from '@tensorflow/tfjs';
+import type { KernelConfig, KernelFunc } from '@tensorflow/tfjs';
+import { conv2DBackpropFilterWasmConfig } from './conv2DBackpropFilter';
+import { conv2DBackpropInputWasmConfig } from './conv2DBackpropInput';
+import { depthwiseConv2dNativeBackpropFilterWasmConfig } from './depthwiseConv2dNativeBackpropFilter';
+import { depthwiseConv2dNativeBackpropInputWasmConfig } from './depthwiseConv2dNativeBackpropInput';
+import { WASM } from './wasmKernelUtils';
+
+/** Marks kernel functions registered by CNN Lens, so re-registration can be detected. */
+const MARK = Symbol.for('cnn-lens.wasmTrainingKernel');
+
+type Marked = KernelFunc & { [MARK]?: true };
+
+function isOurs(kernelName: string): boolean {
+  const k = tf.getKernel(kernelName, WASM);
+  return !!k && (k.kernelFunc as Marked)[MARK] === true;
+}
+
+function register(config: KernelConfig): void {
+  (config.kernelFunc as Marked)[MARK] = true;
+  // registerKernel warns when overwriting; we only replace deliberately, so unregister first.
+  if (tf.getKernel(config.kernelName, WASM)) tf.unregisterKernel(config.kernelName, WASM);
+  tf.registerKernel(config);
+}
+
+export interface WasmTrainingKernelOptions {
+  /** Replace the slow built-in Conv2DBackpropInput with the XNNPACK-based one. Default true. */
+  fastConv2DBackpropInput?: boolean;
+}
+
+/** Names of the kernels this module provides (for diagnostics and tests). */
+export const WASM_TRAINING_KERNELS = [
+  'Conv2DBackpropFilter',
+  'DepthwiseConv2dNativeBackpropFilter',
+  'DepthwiseConv2dNativeBackpropInput',
+  'Conv2DBackpropInput',
+] as const;
+
+export function registerWasmTrainingKernels(options: WasmTrainingKernelOptions = {}): void {
+  for (const config of [
+    conv2DBackpropFilterWasmConfig,
+    depthwiseConv2dNativeBackpropFilterWasmConfig,
+    depthwiseConv2dNativeBackpropInputWasmConfig,
+  ]) {
+    if (!isOurs(config.kernelName)) register(config);
+  }
+  if (options.fastConv2DBackpropInput !== false && !isOurs('Conv2DBackpropInput')) {
+    const original = tf.getKernel('Conv2DBackpropInput', WASM);
+    const config = conv2DBackpropInputWasmConfig(original?.kernelFunc);
+    // Keep the original's setup/dispose hooks: its NCHW fallback needs its wasm bindings, which
+    // the backend creates through setupFunc when it initialises after this registration.
+    if (original?.setupFunc) config.setupFunc = original.setupFunc;
+    if (original?.disposeFunc) config.disposeFunc = original.disposeFunc;
+    register(config);
+  }
+}
