@@ -20,6 +20,10 @@ const nodeCommon = {
   logLevel: 'warning',
   // tfjs-node is an optional native dependency loaded at run time only where installed.
   external: ['vscode', '@tensorflow/tfjs-node'],
+  // h5wasm is an ES module that calls createRequire(import.meta.url); in a CommonJS bundle
+  // import.meta is empty, so give it the bundle's own URL.
+  define: { 'import.meta.url': '__cnnLensImportMetaUrl' },
+  banner: { js: "var __cnnLensImportMetaUrl = require('url').pathToFileURL(__filename).href;" },
 };
 
 const builds = [

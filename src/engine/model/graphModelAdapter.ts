@@ -139,7 +139,9 @@ export function fromGraphModel(model: tf.GraphModel, file: string, graph: { node
   const inputName = model.inputs[0].name.replace(/:\d+$/, '');
   const inputNode = nodes.get(inputName);
   if (!inputNode) throw new Error(`${file}: the graph's input "${inputName}" is not one of its nodes`);
-  const inputShape = model.inputs[0].shape ?? (decodeAttr(inputNode.attr?.shape) as number[] | null) ?? [];
+  // The Placeholder's own `shape` attr; the signature's (what `model.inputs` reports) otherwise.
+  const attrShape = decodeAttr(inputNode.attr?.shape) as (number | null)[] | null | undefined;
+  const inputShape = (attrShape && attrShape.length > 0 ? attrShape : model.inputs[0].shape) ?? [];
   const input = geometryOf(file, inputShape);
   const dynamicBatch = inputShape[0] == null || inputShape[0] < 0;
   const probeBatch = dynamicBatch ? 1 : (inputShape[0] as number);

@@ -3,9 +3,9 @@
  *
  * Packaging facts that shape this file:
  * - h5wasm is ESM-only and exports its Node build as `h5wasm/node` with an "import" condition
- *   only, so `require()` cannot load it (ERR_PACKAGE_PATH_NOT_EXPORTED). This project compiles
- *   to CommonJS, where TypeScript rewrites `import()` into `require()`; the import is therefore
- *   issued through `new Function`, which keeps a real dynamic `import()` at run time.
+ *   only, so `require()` cannot load it (ERR_PACKAGE_PATH_NOT_EXPORTED). With `module: node16`
+ *   TypeScript keeps `import()` as a real dynamic import in CommonJS output, and esbuild bundles
+ *   it (esbuild.mjs gives the bundle an `import.meta.url`, which h5wasm needs).
  * - The Node build is compiled with NODERAWFS: its file system *is* the real disk, so a file is
  *   opened by its path, and bytes that only exist in memory (the weights inside a `.keras` zip)
  *   go through a temporary file.
@@ -34,15 +34,13 @@ interface H5Api {
   ready: Promise<unknown>;
 }
 
-const importEsm = new Function('specifier', 'return import(specifier)') as (specifier: string) => Promise<unknown>;
-
 let api: Promise<H5Api> | undefined;
 
 /** Loads (once) and initialises h5wasm's Node build. */
 export function loadH5wasm(): Promise<H5Api> {
   if (!api) {
     api = (async () => {
-      const mod = (await importEsm('h5wasm/node')) as H5Api;
+      const mod = (await import('h5wasm/node')) as unknown as H5Api;
       await mod.ready;
       return mod;
     })();
