@@ -1,5 +1,5 @@
 // One build script for every bundle: the extension host (Node/CJS, `vscode` external), the engine
-// worker, the CLI, and the webview (browser/ESM). The wasm binaries are copied beside the Node
+// worker, the CLI, and the webviews (browser/ESM). The wasm binaries are copied beside the Node
 // bundles, where `src/engine/backend.ts` points `setWasmPaths` at them.
 import * as esbuild from 'esbuild';
 import { cpSync, mkdirSync, existsSync, readdirSync } from 'node:fs';
@@ -31,10 +31,14 @@ const builds = [
   { ...nodeCommon, entryPoints: ['src/engine/worker.ts'], outfile: 'dist/worker.js' },
   { ...nodeCommon, entryPoints: ['src/cli.ts'], outfile: 'dist/cli.js' },
 ];
-if (existsSync('webview/main.ts')) {
+// One browser bundle per webview: webview/<view>/main.ts → dist/webview/<view>.js (Lit with
+// legacy decorators, as webview/tsconfig.json says).
+const WEBVIEWS = ['modelEditor', 'activations', 'filters'].filter((v) => existsSync(`webview/${v}/main.ts`));
+if (WEBVIEWS.length) {
   builds.push({
-    entryPoints: ['webview/main.ts'],
-    outfile: 'dist/webview/main.js',
+    entryPoints: Object.fromEntries(WEBVIEWS.map((v) => [v, `webview/${v}/main.ts`])),
+    outdir: 'dist/webview',
+    tsconfig: 'webview/tsconfig.json',
     bundle: true,
     platform: 'browser',
     format: 'esm',

@@ -43,7 +43,7 @@ import type { BackendPreference } from '../src/engine/backendNames';
 import { EngineClient, type ScanReport } from '../src/engine/client';
 import { loadModel } from '../src/engine/io/models';
 import { saveLayersModel } from '../src/engine/io/models/saveLayersModel';
-import { openDataset } from '../src/engine/io/datasets';
+import { ImageFolderDataset, openDataset } from '../src/engine/io/datasets';
 import { loadCnnLensConfig } from '../src/engine/config/cnnlensConfig';
 import { activationPoints } from '../src/engine/analyses/activationPoints';
 import { summarize } from '../src/engine/analyses/summary';
@@ -460,34 +460,54 @@ async function inProcessCases(bm: BenchModel, opts: Options): Promise<{ cases: C
 // ---------------------------------------------------------------------------------------------
 // Through the worker pool
 
-async function clientActivations(client: EngineClient, bm: BenchModel, opts: Options): Promise<CaseResult> {
+async function clientActivations(client: EngineClient, bm: BenchModel, opts: Options, files: string[]): Promise<CaseResult[]> {
   const warmup = 2;
   const reps = opts.quick ? 5 : 20;
-  let i = 0;
-  const one = async (): Promise<void> => {
-    const r = await client.activations({ model: bm.file, data: PNGS, index: i++ % 1000 });
-    if (!r.layers.length) throw new Error(`${bm.file}: activations returned no layers`);
-  };
-  for (let w = 0; w < warmup; w++) await one();
-  const a = snapshot();
-  const samples: number[] = [];
-  for (let r = 0; r < reps; r++) samples.push(await timeIt(one));
-  return caseResult(
+  const out: CaseResult[] = [];
+  const variants = [
     {
-      id: `${bm.key}/activations-client`,
-      model: bm.key,
-      op: 'activations-client',
-      where: 'client',
-      workers: client.workers,
-      dataset: 'png-1000 (one item)',
-      images: 1,
-      batchSize: 1,
-      warmup,
-      note: 'EngineClient.activations({model, data, index}): round trip to worker 0 incl. opening the dataset, decoding one image, all conv/dense outputs transferred back',
+      suffix: '',
+      dataset: 'png-1000 (one item by index)',
+      note: 'EngineClient.activations({model, data, index}): round trip to worker 0 incl. opening (listing) the dataset, decoding one image, all conv/dense outputs transferred back',
+      args: (i: number) => ({ model: bm.file, data: PNGS, index: i % files.length }),
     },
-    samples,
-    contention(a, snapshot()),
-  );
+    {
+      suffix: '-file',
+      dataset: 'one PNG file',
+      note: 'EngineClient.activations({model, image}): the same with the image given as a file (no dataset listing)',
+      args: (i: number) => ({ model: bm.file, image: files[i % files.length] }),
+    },
+  ];
+  for (const v of variants) {
+    let i = 0;
+    const one = async (): Promise<void> => {
+      const r = await client.activations(v.args(i++));
+      if (!r.layers.length) throw new Error(`${bm.file}: activations returned no layers`);
+    };
+    for (let w = 0; w < warmup; w++) await one();
+    const a = snapshot();
+    const samples: number[] = [];
+    for (let r = 0; r < reps; r++) samples.push(await timeIt(one));
+    out.push(
+      caseResult(
+        {
+          id: `${bm.key}/activations-client${v.suffix}`,
+          model: bm.key,
+          op: 'activations-client',
+          where: 'client',
+          workers: client.workers,
+          dataset: v.dataset,
+          images: 1,
+          batchSize: 1,
+          warmup,
+          note: v.note,
+        },
+        samples,
+        contention(a, snapshot()),
+      ),
+    );
+  }
+  return out;
 }
 
 interface ScanPair {
@@ -555,6 +575,8 @@ interface TorchCheck {
 interface TorchResult {
   torch?: string;
   threads?: number;
+  /** BLAS library torch loaded (reference BLAS makes its Dense layers several times slower). */
+  blas?: string;
   forward?: { batchSize: number; medianMs: number; imagesPerSecond: number };
   scan?: {
     images: number;
@@ -569,9 +591,26 @@ interface TorchResult {
 
 function torchAvailable(): string | undefined {
   if (!fs.existsSync(PYTHON)) return `${PYTHON} not found`;
-  const r = spawnSync(PYTHON, ['-c', 'import torch, numpy'], { encoding: 'utf8', timeout: 120_000 });
+  const r = spawnSync(PYTHON, ['-c', 'import torch, numpy'], { encoding: 'utf8', timeout: 120_000, env: torchEnv() });
   if (r.status !== 0) return `${PYTHON} cannot import torch/numpy (${(r.stderr || r.error?.message || '').trim().split('\n').pop()})`;
   return undefined;
+}
+
+/**
+ * Debian's python3-torch calls BLAS through the system `libblas.so.3`, which is the unoptimised
+ * reference implementation unless OpenBLAS is installed and selected (its Dense layers then run
+ * ~5x slower than in any PyTorch users actually have). When Debian's OpenBLAS is present, the
+ * reference gets it through LD_LIBRARY_PATH for this one process, without changing the system's
+ * default; the JSON records which BLAS torch loaded.
+ */
+const OPENBLAS_DIR = '/usr/lib/x86_64-linux-gnu/openblas-pthread';
+
+function torchEnv(): NodeJS.ProcessEnv {
+  const env: NodeJS.ProcessEnv = { ...process.env, OMP_NUM_THREADS: '2', OPENBLAS_NUM_THREADS: '2', MKL_NUM_THREADS: '2' };
+  if (fs.existsSync(path.join(OPENBLAS_DIR, 'libblas.so.3'))) {
+    env.LD_LIBRARY_PATH = env.LD_LIBRARY_PATH ? `${OPENBLAS_DIR}:${env.LD_LIBRARY_PATH}` : OPENBLAS_DIR;
+  }
+  return env;
 }
 
 function runTorch(modelFile: string, check: TorchCheck | undefined, opts: Options): TorchResult {
@@ -586,7 +625,7 @@ function runTorch(modelFile: string, check: TorchCheck | undefined, opts: Option
       args.push('--check', f);
     }
     log(`PyTorch reference: ${PYTHON} ${args.map((a) => path.relative(ROOT, a) || a).join(' ')}`);
-    const r = spawnSync(PYTHON, args, { encoding: 'utf8', timeout: 9 * 60_000, maxBuffer: 64 << 20 });
+    const r = spawnSync(PYTHON, args, { encoding: 'utf8', timeout: 9 * 60_000, maxBuffer: 64 << 20, env: torchEnv() });
     if (r.status !== 0) return { error: `torch_reference.py failed (${r.status ?? r.signal}): ${(r.stderr || r.error?.message || '').trim().slice(-2000)}` };
     return JSON.parse(r.stdout) as TorchResult;
   } finally {
@@ -596,8 +635,7 @@ function runTorch(modelFile: string, check: TorchCheck | undefined, opts: Option
 
 // ---------------------------------------------------------------------------------------------
 
-async function main(): Promise<void> {
-  const opts = parseArgs(process.argv.slice(2));
+async function bench(opts: Options, tmp: string): Promise<void> {
   const started = new Date();
   const startSnap = snapshot();
   const notes: string[] = [];
@@ -607,7 +645,6 @@ async function main(): Promise<void> {
   log(`backend ${backend.name} (tfjs ${tf.version.tfjs})`);
   if (backend.warning) notes.push(backend.warning);
 
-  const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'cnn-lens-bench-'));
   const want = (key: string): boolean => !opts.models || opts.models.includes(key);
   const models: BenchModel[] = [];
   const scanData = (idx: boolean): BenchModel['scanData'] => {
@@ -655,10 +692,13 @@ async function main(): Promise<void> {
       cases.push(...r.cases);
       torchCheck ??= r.check;
     }
+    const pngSet = await openDataset(PNGS);
+    if (!(pngSet instanceof ImageFolderDataset)) throw new Error(`${PNGS}: expected a folder of images`);
+    const pngFiles = pngSet.items.map((it) => it.file);
     clients = [new EngineClient({ workers: 1, backend: opts.backend }), new EngineClient({ workers: 2, backend: opts.backend })];
     for (const bm of models) {
       log(`${bm.key}: EngineClient.activations round trip`);
-      cases.push(await clientActivations(clients[0], bm, opts));
+      cases.push(...(await clientActivations(clients[0], bm, opts, pngFiles)));
       for (const d of bm.scanData) {
         log(`${bm.key}: scan ${d.key}, 1 vs 2 workers`);
         const pair = await scanCases(clients, bm, d, opts);
@@ -740,7 +780,6 @@ async function main(): Promise<void> {
     }
   }
 
-  fs.rmSync(tmp, { recursive: true, force: true });
   let wasmSimd: boolean | undefined;
   if (backend.name === 'wasm') {
     try {
@@ -793,6 +832,17 @@ async function main(): Promise<void> {
 }
 
 const loadAvgAtStart = os.loadavg().map((x) => round(x, 2));
+
+async function main(): Promise<void> {
+  const opts = parseArgs(process.argv.slice(2));
+  // The MobileNet model folder lives here for the run only.
+  const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'cnn-lens-bench-'));
+  try {
+    await bench(opts, tmp);
+  } finally {
+    fs.rmSync(tmp, { recursive: true, force: true });
+  }
+}
 
 if (require.main === module) {
   main().then(

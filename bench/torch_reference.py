@@ -334,6 +334,27 @@ class ScanAcc:
         ]
 
 
+def loaded_blas():
+    """Which BLAS this process loaded (torch on Debian uses the system libblas.so.3)."""
+    try:
+        with open('/proc/self/maps', 'r', encoding='utf-8') as f:
+            libs = {line.split()[-1] for line in f if '/' in line}
+    except OSError:
+        return 'unknown'
+    for lib in sorted(libs):
+        name = os.path.basename(lib)
+        if 'openblas' in lib:
+            return f'openblas ({lib})'
+        if 'mkl' in name:
+            return f'mkl ({lib})'
+        if 'blis' in name:
+            return f'blis ({lib})'
+    for lib in sorted(libs):
+        if os.path.basename(lib).startswith('libblas.so'):
+            return f'{os.path.realpath(lib)} (reference BLAS unless an alternative points elsewhere)'
+    return 'none found'
+
+
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument('--model', required=True)
@@ -354,7 +375,7 @@ def main():
     first = layers[0]['config']
     bis = first.get('batch_input_shape') or first.get('batch_shape')
     H, W, C = bis[1], bis[2], bis[3]
-    result = {'torch': torch.__version__, 'threads': torch.get_num_threads(), 'decoder': DECODER, 'points': net.points}
+    result = {'torch': torch.__version__, 'threads': torch.get_num_threads(), 'blas': loaded_blas(), 'decoder': DECODER, 'points': net.points}
 
     files = list_images(args.data)
     with torch.inference_mode():

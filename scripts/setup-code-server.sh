@@ -3,20 +3,32 @@
 # Idempotent and fast when already done. Prints the path of the code-server binary as its last
 # line of standard output; everything else goes to standard error.
 #
-#   CNN_LENS_CODE_SERVER_DIR   install folder (default: $HOME/.cache/cnn-lens/code-server)
+#   CNN_LENS_CODE_SERVER_DIR   install folder (default: ${XDG_CACHE_HOME:-$HOME/.cache}/cnn-lens/code-server)
 #   TMPDIR                     where @vscode/ripgrep looks for its cached archive (default /tmp)
 #
 # See ../shared/README.md, "A real VS Code on this machine: code-server", for why each step.
 set -euo pipefail
 
 CODE_SERVER_VERSION=4.100.3
-DIR="${CNN_LENS_CODE_SERVER_DIR:-$HOME/.cache/cnn-lens/code-server}"
+CACHE_HOME="${XDG_CACHE_HOME:-${HOME:-/root}/.cache}"
+DIR="${CNN_LENS_CODE_SERVER_DIR:-$CACHE_HOME/cnn-lens/code-server}"
 BIN="$DIR/node_modules/.bin/code-server"
 STAMP="$DIR/.installed-$CODE_SERVER_VERSION"
 log() { echo "[setup-code-server] $*" >&2; }
 
-if [ -f "$STAMP" ] && [ -x "$BIN" ]; then
+done_already() { [ -f "$STAMP" ] && [ -x "$BIN" ]; }
+if done_already; then
   log "code-server $CODE_SERVER_VERSION already installed in $DIR"
+  echo "$BIN"
+  exit 0
+fi
+
+# One installer at a time (two test runs starting together): the second waits, then reuses.
+mkdir -p "$(dirname "$DIR")"
+exec 9>"$DIR.lock"
+flock 9
+if done_already; then
+  log "code-server $CODE_SERVER_VERSION installed meanwhile in $DIR"
   echo "$BIN"
   exit 0
 fi
@@ -58,11 +70,21 @@ mkdir -p "$DIR"
 start=$(date +%s)
 (
   cd "$DIR"
+  # code-server's postinstall runs `npm install` in lib/vscode (native modules: node-pty,
+  # kerberos, spdlog, ...); allow those scripts explicitly in case npm's allowScripts policy
+  # ever blocks unreviewed ones by default. Scoped to this cache folder only.
   npm_config_yes=true npm_config_unsafe_perm=true npm_config_nodedir=/usr \
-    npm install --no-audit --no-fund --no-save --loglevel=error "code-server@$CODE_SERVER_VERSION" >&2
+  npm_config_dangerously_allow_all_scripts=true \
+    npm install --no-audit --no-fund --loglevel=error "code-server@$CODE_SERVER_VERSION" >&2
 )
 [ -x "$BIN" ] || { log "code-server binary missing after install: $BIN"; exit 1; }
-"$BIN" --version >&2
+# A complete install has the native modules and ripgrep that postinstall builds and fetches.
+VSCODE_DIR="$DIR/node_modules/code-server/lib/vscode"
+for f in node_modules/node-pty/build/Release/pty.node node_modules/@vscode/ripgrep/bin/rg; do
+  [ -e "$VSCODE_DIR/$f" ] || { log "incomplete install: $VSCODE_DIR/$f is missing"; exit 1; }
+done
+# (No `code-server --version` here: without --config it writes ~/.config/code-server/config.yaml.)
+log "code-server $(node -p "require('$DIR/node_modules/code-server/package.json').version")"
 touch "$STAMP"
 log "installed in $(( $(date +%s) - start )) s"
 echo "$BIN"

@@ -5,11 +5,35 @@
 import * as vscode from 'vscode';
 import { EngineHost } from './engineHost';
 import { registerSummaryCommand } from './summary/summaryCommand';
+import { registerDeadFilters } from './deadFilters';
+import { ActiveModelTracker } from './webviewHost/models';
+import { registerModelEditor } from './modelEditor';
+import { registerActivations } from './activations';
+import { registerFilters } from './filters';
 
 export function activate(context: vscode.ExtensionContext): void {
   const log = vscode.window.createOutputChannel('CNN Lens', { log: true });
   const engine = new EngineHost(log);
   context.subscriptions.push(log, engine, registerSummaryCommand(engine, log));
+  // Dead-filter scan, diagnostics, hovers, Explorer view; `deadUnitsFor` is exported from './deadFilters'.
+  const deadFilters = registerDeadFilters(context, engine, log);
+  // Webview views: the model editor (custom editor), Activations and Filters panels.
+  const tracker = new ActiveModelTracker();
+  const getDeadUnits = (model: vscode.Uri) => deadFilters.store.deadUnitsFor(model);
+  const onDidChangeDeadUnits = deadFilters.store.onDidChange;
+  context.subscriptions.push(
+    registerModelEditor({
+      extensionUri: context.extensionUri,
+      engine,
+      log,
+      tracker,
+      getDeadUnits,
+      onDidChangeDeadUnits,
+      onSummary: (model, summary) => void deadFilters.noteModelSummary(model, summary),
+    }),
+    registerActivations({ context, engine, log, tracker, getDeadUnits, onDidChangeDeadUnits }),
+    registerFilters({ context, engine, log, tracker }),
+  );
 }
 
 export function deactivate(): void {

@@ -39,23 +39,8 @@ import { initBackend } from '../../src/engine/backend';
 import { readIdxFile } from '../../src/engine/io/datasets/idx';
 import { saveLayersModel } from '../../src/engine/io/models/saveLayersModel';
 import { writeFileAtomic } from '../../src/engine/io/atomicWrite';
+import { DATA_DIR, ROOT, SAMPLE_CLASS_FOLDERS, SAMPLES } from './fashionMnist';
 
-export const CLASS_NAMES = [
-  'T-shirt_top',
-  'Trouser',
-  'Pullover',
-  'Dress',
-  'Coat',
-  'Sandal',
-  'Shirt',
-  'Sneaker',
-  'Bag',
-  'Ankle_boot',
-];
-
-const ROOT = path.resolve(__dirname, '..', '..', '..');
-const SAMPLES = path.join(ROOT, 'samples');
-const DATA_DIR = process.env.FASHION_MNIST_DIR ?? '/usr/share/datasets/fashion-mnist';
 const BATCH = 64;
 const SHUFFLE_SEED = 20240601;
 const RELU_LAYERS = ['conv1', 'conv2', 'fc1'];
@@ -313,8 +298,6 @@ async function train(spec: RunSpec, trainSet: Split, testSet: Split, save: boole
   return { ...spec, testAccuracy, epochLog, deadUnits: dead, seconds: (Date.now() - t0) / 1000 };
 }
 
-/** Class folder names of samples/data/fashion-mnist-1000 (label index prefix + class name). */
-export const SAMPLE_CLASS_FOLDERS = CLASS_NAMES.map((name, i) => `${i}_${name}`);
 
 /** Reloads a saved folder from disk and checks it predicts exactly like the trained model. */
 async function verifySaved(dir: string, testSet: Split, expectedAccuracy: number): Promise<void> {

@@ -11,14 +11,14 @@ import * as path from 'path';
 import type { BackendName } from './backendNames';
 import type { InspectableModel } from './model/inspectableModel';
 import { loadModel } from './io/models';
-import { openDataset, loadSingleImage, type Dataset, type SkippedFile } from './io/datasets';
+import { openDataset, loadSingleImage, type Batch, type Dataset, type SkippedFile } from './io/datasets';
 import { loadCnnLensConfig, type CnnLensConfig } from './config/cnnlensConfig';
 import { summarize, type ModelSummary } from './analyses/summary';
 import { activations, type LayerActivations } from './analyses/activations';
 import { filterLayers, filters, type FilterTiles as LayerFilters } from './analyses/filters';
 import { activationPoints } from './analyses/activationPoints';
 import {
-  accumulateScanBatch,
+  accumulateBatch as accumulateScanBatch,
   createScanAccumulator,
   finishScan,
   mergeScanAccumulators,
@@ -26,7 +26,7 @@ import {
   type ScanResult,
 } from './analyses/scan';
 import {
-  accumulateEvalBatch,
+  accumulateEval,
   createEvalAccumulator,
   finishEval,
   mergeEvalAccumulators,
@@ -201,7 +201,7 @@ async function runShard<A>(
   args: ShardArgs,
   ctx: JobContext,
   create: (model: InspectableModel, dataset: Dataset) => A,
-  accumulate: (acc: A, model: InspectableModel, batch: import('./io/datasets').Batch) => void,
+  accumulate: (acc: A, model: InspectableModel, batch: Batch) => Promise<A>,
 ): Promise<ShardResult<A>> {
   const { model, config } = await modelAndConfig(args.model);
   const dataset = await datasetFor(config, args.data, args.model);
@@ -218,7 +218,7 @@ async function runShard<A>(
     signal: ctx.signal,
   })) {
     throwIfAborted(ctx.signal);
-    accumulate(acc, model, batch);
+    await accumulate(acc, model, batch);
     skipped.push(...batch.skipped);
     done += batch.count + batch.skipped.length;
     ctx.progress(done, total);
@@ -296,7 +296,7 @@ export const JOBS = {
         if (!dataset.classNames) throw new Error(`${dataset.path}: evaluation needs labelled data (class folders or an IDX labels file)`);
         return createEvalAccumulator(model, dataset.classNames.length);
       },
-      accumulateEvalBatch,
+      accumulateEval,
     );
   },
 

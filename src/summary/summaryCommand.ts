@@ -1,17 +1,20 @@
 /**
  * "CNN Lens: Show Model Summary": runs the engine's summary on a model file (from the Explorer's
  * context menu or the active editor) and prints the layer table to the CNN Lens output channel.
+ * The command returns the summary (`SummaryJobResult`), or `undefined` when it showed an error,
+ * so `vscode.commands.executeCommand('cnnLens.showSummary', uri)` callers and tests can use it.
  */
 import * as vscode from 'vscode';
 import type { EngineHost } from '../engineHost';
 import { formatSummaryText } from '../engine/report/summaryText';
+import type { SummaryJobResult } from '../engine/jobs';
 
 export function registerSummaryCommand(engine: EngineHost, log: vscode.LogOutputChannel): vscode.Disposable {
-  return vscode.commands.registerCommand('cnnLens.showSummary', async (uri?: vscode.Uri) => {
+  return vscode.commands.registerCommand('cnnLens.showSummary', async (uri?: vscode.Uri): Promise<SummaryJobResult | undefined> => {
     const target = uri ?? vscode.window.activeTextEditor?.document.uri;
     if (!target || target.scheme !== 'file') {
       void vscode.window.showErrorMessage('CNN Lens: open or select a model file (model.json, .h5 or .keras) first.');
-      return;
+      return undefined;
     }
     try {
       const result = await vscode.window.withProgress(
@@ -24,10 +27,12 @@ export function registerSummaryCommand(engine: EngineHost, log: vscode.LogOutput
       );
       log.info(`\n${formatSummaryText(result)}`);
       log.show(true);
+      return result;
     } catch (err) {
       const message = err instanceof Error ? err.message : String(err);
       log.error(message);
       void vscode.window.showErrorMessage(`CNN Lens: ${message}`);
+      return undefined;
     }
   });
 }

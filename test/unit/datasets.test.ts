@@ -714,9 +714,10 @@ describe('cnnlens.json', () => {
     for (const [key, prop] of Object.entries(schema.properties as Record<string, { description?: string }>)) {
       assert.ok(prop.description, `schema property ${key} has a description`);
     }
-    const docs = fs.readFileSync(path.join(ROOT, 'docs/cnnlens-json.md'), 'utf8');
-    const example = /```json\n([\s\S]*?)```/.exec(docs);
-    assert.ok(example, 'docs contain a json example');
+    const readme = fs.readFileSync(path.join(ROOT, 'README.md'), 'utf8');
+    const section = readme.slice(readme.indexOf('## `cnnlens.json`'));
+    const example = /```json\n([\s\S]*?)```/.exec(section);
+    assert.ok(example, 'the README documents cnnlens.json with a json example');
     const config = parseCnnLensConfig(example[1], path.join(ROOT, 'models/cnnlens.json'));
     assert.equal(config.classNames?.length, 10);
   });

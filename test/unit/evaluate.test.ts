@@ -7,7 +7,6 @@ import * as assert from 'node:assert/strict';
 import * as tf from '@tensorflow/tfjs';
 import {
   accumulateEval,
-  accumulateEvalBatch,
   createEvalAccumulator,
   evaluate,
   finishEval,
@@ -69,7 +68,7 @@ test('merging shard accumulators equals evaluating the whole', async () => {
   const a = createEvalAccumulator(model, 3); // dataset class count, as the job runner passes it
   await accumulateEval(a, model, batchOf(IMAGES.slice(0, 12), 4, LABELS.slice(0, 4)));
   const b = createEvalAccumulator(model);
-  accumulateEvalBatch(b, model, batchOf(IMAGES.slice(12), 3, LABELS.slice(4), 4));
+  await accumulateEval(b, model, batchOf(IMAGES.slice(12), 3, LABELS.slice(4), 4));
   assertNoLeak(baseline, 'accumulate');
   const merged = finishEval(mergeEvalAccumulators(structuredClone(a), structuredClone(b)), ['a', 'b', 'c']);
   assert.deepEqual(merged.confusion, [

@@ -8,7 +8,6 @@ import * as assert from 'node:assert/strict';
 import * as tf from '@tensorflow/tfjs';
 import {
   accumulateBatch,
-  accumulateScanBatch,
   createScanAccumulator,
   finishScan,
   mergeScanAccumulators,
@@ -132,7 +131,7 @@ test('merging accumulators over two halves equals one scan over the whole', asyn
   for (const b of batchesOf(x.slice(0, half), PER, N / 2, 25)) await accumulateBatch(a, model, b);
   // second shard with the synchronous variant and an odd batch size
   const b = createScanAccumulator(model);
-  for (const bt of batchesOf(x.slice(half), PER, N / 2, 33)) accumulateScanBatch(b, model, bt);
+  for (const bt of batchesOf(x.slice(half), PER, N / 2, 33)) await accumulateBatch(b, model, bt);
   assertNoLeak(baseline, 'accumulate');
   // accumulators are plain data: they survive a worker boundary
   const merged = mergeScanAccumulators(structuredClone(a), structuredClone(b));

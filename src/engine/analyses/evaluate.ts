@@ -141,21 +141,6 @@ export async function accumulateEval(acc: EvalAccumulator, model: InspectableMod
   return acc;
 }
 
-/** Synchronous `accumulateEval` (blocking download), for callers that loop synchronously. */
-export function accumulateEvalBatch(acc: EvalAccumulator, model: InspectableModel, batch: Batch): EvalAccumulator {
-  if (batch.count === 0) return acc;
-  const labels = checkLabels(acc, model, batch);
-  const pred = predict(acc, model, batch);
-  let predicted: Int32Array;
-  try {
-    predicted = pred.dataSync() as Int32Array;
-  } finally {
-    pred.dispose();
-  }
-  tally(acc, labels, predicted, batch.count);
-  return acc;
-}
-
 export function mergeEvalAccumulators(a: EvalAccumulator, b: EvalAccumulator): EvalAccumulator {
   if (a.numClasses !== b.numClasses) throw new Error(`Cannot merge evaluations with ${a.numClasses} and ${b.numClasses} classes`);
   const confusion = new Float64Array(a.confusion.length);

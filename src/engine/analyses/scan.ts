@@ -175,23 +175,6 @@ export async function accumulateBatch(acc: ScanAccumulator, model: InspectableMo
   return acc;
 }
 
-/** Synchronous `accumulateBatch` (blocking download), for callers that loop synchronously. */
-export function accumulateScanBatch(acc: ScanAccumulator, model: InspectableModel, batch: Batch): ScanAccumulator {
-  if (batch.count === 0 || acc.layers.length === 0) {
-    acc.images += batch.count;
-    return acc;
-  }
-  const packed = reduceBatch(acc, model, batch);
-  let data: Float32Array;
-  try {
-    data = packed.dataSync() as Float32Array;
-  } finally {
-    packed.dispose();
-  }
-  applyReduced(acc, data, batch.count);
-  return acc;
-}
-
 /** Combines two accumulators of the same model and layers into a new one (inputs untouched). */
 export function mergeScanAccumulators(a: ScanAccumulator, b: ScanAccumulator): ScanAccumulator {
   if (a.layers.length !== b.layers.length) {

@@ -1,0 +1,194 @@
+/// <reference types="mocha" />
+/**
+ * E2E: the CNN Lens webviews in a real workbench (code-server + chromium), driven like a user:
+ * "Reopen Editor With… → CNN Lens" on the sample model.json shows every layer in the table; a
+ * 400-layer model stays virtualised; "CNN Lens: Inspect Activations" from the command palette on
+ * a sample image draws one non-blank canvas per channel; "CNN Lens: Show Filters" draws tiles.
+ * Each test saves a screenshot (README images come from these).
+ */
+import * as assert from 'node:assert/strict';
+import { readFileSync, readdirSync } from 'node:fs';
+import * as path from 'node:path';
+import type { Frame } from 'playwright-core';
+import { CodeServer } from './codeServer';
+import { Workbench } from './workbench';
+import { layerNamesOf, modelUnderTest } from './sampleModel';
+import { deepLayerName, writeDeepModel } from './deepModel';
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+/** Opens a workspace file with Quick Open without assuming a text editor (images, custom editors). */
+async function quickOpen(wb: Workbench, relPath: string): Promise<void> {
+  const page = wb.page;
+  const widget = page.locator('.quick-input-widget');
+  if (await widget.isVisible()) await page.keyboard.press('Escape');
+  await page.locator('.part.statusbar').click({ position: { x: 5, y: 5 } }).catch(() => undefined);
+  await page.keyboard.press('Control+P');
+  await widget.waitFor({ state: 'visible', timeout: 10_000 });
+  await page.locator('.quick-input-widget .quick-input-box input').fill(relPath);
+  const base = path.posix.basename(relPath);
+  const row = page
+    .locator('.quick-input-widget .quick-input-list .monaco-list-row')
+    .filter({ hasText: base })
+    .filter({ hasText: path.posix.dirname(relPath) })
+    .first();
+  await row.waitFor({ state: 'visible', timeout: 20_000 });
+  await row.click();
+  await widget.waitFor({ state: 'hidden' });
+  await page.locator('.tabs-container .tab.active', { hasText: base }).waitFor({ state: 'visible', timeout: 20_000 });
+}
+
+/** Opens `relPath` and reopens it with the "CNN Lens" editor (View: Reopen Editor With…). */
+async function openWithCnnLens(wb: Workbench, relPath: string): Promise<void> {
+  await quickOpen(wb, relPath);
+  // Workbench.runCommand waits for the palette to close; this command opens a second picker at once.
+  const page = wb.page;
+  await page.keyboard.press('F1');
+  await page.locator('.quick-input-widget').waitFor({ state: 'visible', timeout: 10_000 });
+  await page.locator('.quick-input-widget .quick-input-box input').fill('>View: Reopen Editor With');
+  await page.locator('.quick-input-widget .quick-input-list .monaco-list-row', { hasText: 'Reopen Editor With' }).first().click();
+  const row = page.locator('.quick-input-widget .quick-input-list .monaco-list-row', { hasText: 'CNN Lens' }).first();
+  await row.waitFor({ state: 'visible', timeout: 10_000 });
+  await row.click();
+  await page.locator('.quick-input-widget').waitFor({ state: 'hidden' });
+}
+
+/** The webview frame holding the layer table of the model named `modelName` (the <h1> text). */
+async function layerTableFrame(wb: Workbench, modelName: string, timeout = 90_000): Promise<Frame> {
+  const deadline = Date.now() + timeout;
+  for (;;) {
+    const frame = await wb.findWebviewFrame('layer-table .body-row', Math.max(1000, deadline - Date.now()));
+    const title = await frame.locator('cnn-lens-model-editor-app h1').first().innerText().catch(() => '');
+    if (title.includes(modelName)) return frame;
+    if (Date.now() > deadline) throw new Error(`no layer table for ${modelName}; saw "${title}"`);
+    await sleep(500);
+  }
+}
+
+function firstConvFilters(modelJson: string): number {
+  const json = JSON.parse(readFileSync(modelJson, 'utf8')) as { modelTopology: Record<string, any> };
+  const root = json.modelTopology.model_config ?? json.modelTopology;
+  const conv = (root.config.layers as { class_name: string; config: { filters?: number } }[]).find((l) => l.class_name === 'Conv2D');
+  assert.ok(conv?.config.filters, 'the sample model has a Conv2D layer');
+  return conv.config.filters;
+}
+
+describe('e2e: CNN Lens views', function () {
+  this.timeout(240_000);
+  let server: CodeServer;
+  let wb: Workbench;
+
+  before(async function () {
+    server = await CodeServer.start({ installExtension: true });
+    wb = await Workbench.open(server);
+  });
+
+  afterEach(async function () {
+    const name = `e2e-${this.currentTest?.fullTitle() ?? 'unknown'}`;
+    if (wb) await wb.screenshot(name).catch((e) => console.error(`screenshot failed: ${e}`));
+    if (this.currentTest?.state === 'failed') {
+      if (wb) wb.saveConsole(name);
+      if (server) console.error(`    logs: ${server.collectLogs(name)}`);
+    }
+  });
+
+  after(async function () {
+    await wb?.close();
+    await server?.stop();
+  });
+
+  it('opens the sample model with the CNN Lens editor: the layer table shows every layer', async function () {
+    const model = modelUnderTest(server.workspace);
+    const names = layerNamesOf(path.join(server.workspace, model));
+    await openWithCnnLens(wb, model);
+    const frame = await layerTableFrame(wb, '');
+    const rows = frame.locator('layer-table .body-row');
+    await rows.nth(names.length - 1).waitFor({ state: 'attached', timeout: 60_000 });
+    const shown = await rows.evaluateAll((els) => els.map((e) => (e as unknown as { dataset: Record<string, string> }).dataset.layer));
+    for (const name of names) assert.ok(shown.includes(name), `layer ${name} missing from the table: ${shown.join(', ')}`);
+    const header = await frame.locator('cnn-lens-model-editor-app .facts').innerText();
+    assert.match(header, /Parameters/);
+    assert.match(header, /Backend\s*(wasm|tensorflow|cpu)/);
+    assert.match(header, /Dataset/);
+  });
+
+  it('keeps a 400-layer model virtualised: few rows in the DOM, End reaches the last layer', async function () {
+    writeDeepModel(path.join(server.workspace, 'deep-model'), 400);
+    await openWithCnnLens(wb, 'deep-model/model.json');
+    const frame = await layerTableFrame(wb, 'deep_400');
+    const grid = frame.locator('layer-table [role="grid"]');
+    assert.equal(await grid.getAttribute('aria-rowcount'), String(401 + 1));
+    const inDom = await frame.locator('layer-table .body-row').count();
+    assert.ok(inDom > 5 && inDom < 120, `${inDom} rows rendered for 401 layers`);
+    await grid.focus();
+    await wb.page.keyboard.press('End');
+    await frame.locator(`layer-table .body-row[data-layer="${deepLayerName(399)}"]`).waitFor({ state: 'attached', timeout: 10_000 });
+    assert.ok((await frame.locator('layer-table .body-row').count()) < 120);
+  });
+
+  it('runs "CNN Lens: Inspect Activations" from the palette on a sample image: one non-blank canvas per channel', async function () {
+    const model = modelUnderTest(server.workspace);
+    const channels = firstConvFilters(path.join(server.workspace, model));
+    await wb.runCommand('View: Close All Editors');
+    await openWithCnnLens(wb, model);
+    await layerTableFrame(wb, '');
+
+    const classDir = readdirSync(path.join(server.workspace, 'data/fashion-mnist-1000')).sort()[0];
+    const image = readdirSync(path.join(server.workspace, 'data/fashion-mnist-1000', classDir)).filter((f) => f.endsWith('.png')).sort()[0];
+    await quickOpen(wb, `data/fashion-mnist-1000/${classDir}/${image}`);
+    await wb.runCommand('CNN Lens: Inspect Activations');
+
+    const frame = await wb.findWebviewFrame('feature-map-grid canvas[data-channel]', 90_000);
+    const canvases = frame.locator('feature-map-grid canvas[data-channel]');
+    await canvases.nth(channels - 1).waitFor({ state: 'attached', timeout: 30_000 });
+    assert.equal(await canvases.count(), channels, `the first conv layer has ${channels} channels`);
+    // Wait for the paint task to finish ("Drawing … feature maps" status gone), then read pixels.
+    await frame.locator('feature-map-grid [role="status"]').waitFor({ state: 'detached', timeout: 30_000 }).catch(() => undefined);
+    const stats = await canvases.evaluateAll((els) =>
+      els.map((el) => {
+        const c = el as unknown as { width: number; height: number; getContext(k: '2d'): { getImageData(x: number, y: number, w: number, h: number): { data: Uint8ClampedArray } } };
+        const d = c.getContext('2d').getImageData(0, 0, c.width, c.height).data;
+        let opaque = 0;
+        const colours = new Set<number>();
+        for (let i = 0; i < d.length; i += 4) {
+          if (d[i + 3] === 255) opaque++;
+          colours.add((d[i] << 16) | (d[i + 1] << 8) | d[i + 2]);
+        }
+        return { pixels: d.length / 4, opaque, colours: colours.size };
+      }),
+    );
+    for (const [i, s] of stats.entries()) assert.equal(s.opaque, s.pixels, `canvas ${i} is drawn (${s.opaque}/${s.pixels} opaque pixels)`);
+    const varied = stats.filter((s) => s.colours > 1).length;
+    assert.ok(varied >= channels / 2, `${varied} of ${channels} feature maps show structure`);
+
+    // Click a channel: it is enlarged beside the input image.
+    await frame.locator('feature-map-grid button.cell').first().click();
+    await frame.locator('cnn-lens-activations-app aside feature-map-canvas[mode="image"]').waitFor({ state: 'attached', timeout: 10_000 });
+    // Keyboard: → steps to the next layer.
+    const before = await frame.locator('cnn-lens-activations-app h2').innerText();
+    await frame.locator('cnn-lens-activations-app h1').click();
+    await wb.page.keyboard.press('ArrowRight');
+    await frame.waitForFunction(
+      (prev) => {
+        const app = (globalThis as any).document.querySelector('cnn-lens-activations-app');
+        const h2 = app?.shadowRoot?.querySelector('h2');
+        return !!h2 && h2.textContent.trim() !== '' && h2.textContent !== prev;
+      },
+      await frame.locator('cnn-lens-activations-app h2').evaluate((e) => (e as unknown as { textContent: string }).textContent),
+      { timeout: 20_000 },
+    );
+    assert.notEqual(await frame.locator('cnn-lens-activations-app h2').innerText(), before);
+  });
+
+  it('runs "CNN Lens: Show Filters" from the model editor: tiles and a weight histogram', async function () {
+    const model = modelUnderTest(server.workspace);
+    const filters = firstConvFilters(path.join(server.workspace, model));
+    await wb.runCommand('View: Close All Editors');
+    await openWithCnnLens(wb, model);
+    await layerTableFrame(wb, '');
+    await wb.runCommand('CNN Lens: Show Filters');
+    const frame = await wb.findWebviewFrame('filter-tiles figure', 90_000);
+    assert.equal(await frame.locator('filter-tiles figure').count(), filters);
+    await frame.locator('weight-histogram svg rect').first().waitFor({ state: 'attached' });
+  });
+});
