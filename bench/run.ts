@@ -112,6 +112,8 @@ interface ProcTicks {
   ticks: number;
   ppid: number;
   comm: string;
+  /** Start time (jiffies after boot): with the pid, identifies the process across snapshots. */
+  start: number;
 }
 
 interface LoadSnapshot {
@@ -134,8 +136,9 @@ function readProcStat(pid: string | number): (ProcTicks & { childTicks: number }
   const close = s.lastIndexOf(')');
   const comm = s.slice(s.indexOf('(') + 1, close);
   const f = s.slice(close + 2).split(' ');
-  // After "pid (comm) ": f[0] state, f[1] ppid, f[11] utime, f[12] stime, f[13] cutime, f[14] cstime.
-  return { comm, ppid: Number(f[1]), ticks: Number(f[11]) + Number(f[12]), childTicks: Number(f[13]) + Number(f[14]) };
+  // After "pid (comm) ": f[0] state, f[1] ppid, f[11] utime, f[12] stime, f[13] cutime, f[14] cstime,
+  // f[19] starttime. (comm is not an identity: kernel workers rename themselves as they work.)
+  return { comm, ppid: Number(f[1]), ticks: Number(f[11]) + Number(f[12]), childTicks: Number(f[13]) + Number(f[14]), start: Number(f[19]) };
 }
 
 function snapshot(): LoadSnapshot | undefined {
@@ -148,7 +151,7 @@ function snapshot(): LoadSnapshot | undefined {
     for (const name of fs.readdirSync('/proc')) {
       if (!/^\d+$/.test(name)) continue;
       const p = readProcStat(name);
-      if (p) procs.set(Number(name), { ticks: p.ticks, ppid: p.ppid, comm: p.comm });
+      if (p) procs.set(Number(name), { ticks: p.ticks, ppid: p.ppid, comm: p.comm, start: p.start });
     }
     return { wall: performance.now(), sysBusy: total - idle, sysTotal: total, own: self ? self.ticks + self.childTicks : 0, procs };
   } catch {
@@ -200,7 +203,7 @@ function contention(a: LoadSnapshot | undefined, b: LoadSnapshot | undefined): C
   for (const [pid, p] of b.procs) {
     if (ours.has(pid)) continue;
     const before = a.procs.get(pid);
-    const delta = p.ticks - (before && before.comm === p.comm ? before.ticks : 0);
+    const delta = p.ticks - (before && before.start === p.start ? before.ticks : 0);
     const cores = delta / wallTicks;
     if (cores > 0.1) busyProcesses.push({ pid, command: commandLine(pid, p.comm), cores: round(cores, 2) });
   }

@@ -119,8 +119,10 @@ class Net(torch.nn.Module):
                 if c.get('data_format', 'channels_last') not in ('channels_last', None):
                     raise SystemExit(f'{name}: only channels_last is supported')
                 k = weight(weights, name, 'kernel')  # [kh, kw, cin, cout]
-                w = torch.from_numpy(np.ascontiguousarray(k.transpose(3, 2, 0, 1)))
-                b = torch.from_numpy(weight(weights, name, 'bias')) if c.get('use_bias', True) else None
+                # torch.tensor (not from_numpy): numpy may give the size-1 input-channel axis of conv1 a
+                # stride that makes torch treat the kernel as channels_last, a ~40x slower path.
+                w = torch.tensor(np.ascontiguousarray(k.transpose(3, 2, 0, 1)))
+                b = torch.tensor(weight(weights, name, "bias")) if c.get('use_bias', True) else None
                 kh, kw = k.shape[0], k.shape[1]
                 sh, sw = pair(c.get('strides', 1))
                 dil = pair(c.get('dilation_rate', 1))
@@ -152,8 +154,8 @@ class Net(torch.nn.Module):
                     cc, hh, ww = prev[2]['chw']
                     # rows are in NHWC flatten order (h, w, c); PyTorch flattens NCHW (c, h, w)
                     k = k.reshape(hh, ww, cc, -1).transpose(2, 0, 1, 3).reshape(cc * hh * ww, -1)
-                w = torch.from_numpy(np.ascontiguousarray(k.T))
-                b = torch.from_numpy(weight(weights, name, 'bias')) if c.get('use_bias', True) else None
+                w = torch.tensor(np.ascontiguousarray(k.T))
+                b = torch.tensor(weight(weights, name, "bias")) if c.get('use_bias', True) else None
                 act = c.get('activation', 'linear')
                 self.ops.append(('dense', name, dict(w=w, b=b, act=ACTIVATIONS[act])))
                 self.points.append(name)

@@ -18,6 +18,8 @@
  * Options (defaults reproduce the bundled models):
  *   --only good|high-lr      train only one of the two models
  *   --epochs N               epochs of the good model            (default 6)
+ *   --good-optimizer NAME    adam | sgd | momentum for the good model (default adam)
+ *   --good-lr X              its learning rate                   (default 0.001)
  *   --high-epochs N          epochs of the high-lr model         (default 2)
  *   --high-optimizer NAME    adam | sgd for the high-lr model    (default adam)
  *   --high-lr X              its learning rate                   (default 0.02)
@@ -52,13 +54,15 @@ interface Options {
   epochs: number;
   highEpochs: number;
   highOptimizer: 'adam' | 'sgd';
+  goodOptimizer: 'adam' | 'sgd' | 'momentum';
+  goodLr: number;
   highLr: number;
   limit?: number;
   save: boolean;
 }
 
 function parseArgs(argv: string[]): Options {
-  const o: Options = { epochs: 6, highEpochs: 2, highOptimizer: 'adam', highLr: 0.02, save: true };
+  const o: Options = { epochs: 6, highEpochs: 2, highOptimizer: 'adam', highLr: 0.02, goodOptimizer: 'adam', goodLr: 1e-3, save: true };
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i];
     const next = (): string => {
@@ -77,6 +81,11 @@ function parseArgs(argv: string[]): Options {
       if (v !== 'adam' && v !== 'sgd') throw new Error('--high-optimizer adam|sgd');
       o.highOptimizer = v;
     } else if (a === '--high-lr') o.highLr = Number(next());
+    else if (a === '--good-optimizer') {
+      const v = next();
+      if (v !== 'adam' && v !== 'sgd' && v !== 'momentum') throw new Error('--good-optimizer adam|sgd|momentum');
+      o.goodOptimizer = v;
+    } else if (a === '--good-lr') o.goodLr = Number(next());
     else if (a === '--limit') o.limit = Number(next());
     else if (a === '--no-save') o.save = false;
     else throw new Error(`unknown option ${a}`);
@@ -230,7 +239,7 @@ function deadUnits(model: tf.LayersModel, split: Split): LayerDeadness[] {
 interface RunSpec {
   key: 'good' | 'high-lr';
   folder: string;
-  optimizer: 'adam' | 'sgd';
+  optimizer: 'adam' | 'sgd' | 'momentum';
   lr: number;
   epochs: number;
 }
@@ -250,7 +259,8 @@ async function train(spec: RunSpec, trainSet: Split, testSet: Split, save: boole
   console.log(`\n=== ${spec.key}: ${spec.optimizer} lr ${spec.lr}, ${spec.epochs} epochs, ${trainSet.n} images, batch ${BATCH}`);
   const t0 = Date.now();
   const model = buildModel();
-  const optimizer = spec.optimizer === 'adam' ? tf.train.adam(spec.lr) : tf.train.sgd(spec.lr);
+  const optimizer =
+    spec.optimizer === 'adam' ? tf.train.adam(spec.lr) : spec.optimizer === 'momentum' ? tf.train.momentum(spec.lr, 0.9) : tf.train.sgd(spec.lr);
   model.compile({ optimizer, loss: 'categoricalCrossentropy', metrics: ['accuracy'] });
   const steps = Math.floor(trainSet.n / BATCH); // drop the last partial batch
   const epochLog: RunReport['epochLog'] = [];
@@ -321,7 +331,7 @@ async function main(): Promise<void> {
   console.log(`backend ${tf.getBackend()}; ${trainSet.n} training / ${testSet.n} test images from ${DATA_DIR}`);
 
   const specs: RunSpec[] = [];
-  if (opts.only !== 'high-lr') specs.push({ key: 'good', folder: 'fashion-mnist-cnn', optimizer: 'adam', lr: 1e-3, epochs: opts.epochs });
+  if (opts.only !== 'high-lr') specs.push({ key: 'good', folder: 'fashion-mnist-cnn', optimizer: opts.goodOptimizer, lr: opts.goodLr, epochs: opts.epochs });
   if (opts.only !== 'good') {
     specs.push({ key: 'high-lr', folder: 'fashion-mnist-cnn-high-lr', optimizer: opts.highOptimizer, lr: opts.highLr, epochs: opts.highEpochs });
   }
