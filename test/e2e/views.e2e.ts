@@ -31,14 +31,15 @@ async function quickOpen(wb: Workbench, relPath: string): Promise<void> {
   // ("fashion-mnist-cnn", not "fashion-mnist-cnn-high-lr"); rows may still be re-sorting meanwhile.
   const dir = path.posix.dirname(relPath);
   const rows = page.locator('.quick-input-widget .quick-input-list .monaco-list-row');
-  const wanted = `${base} ${dir}`;
+  // A row's innerText is "<label><description>" on its first line (then e.g. "file results").
+  const wanted = `${base}${dir}`;
   let index = -1;
   for (let i = 0; i < 80 && index < 0; i++) {
     await sleep(250);
     const texts = await rows.evaluateAll((els) => els.map((e) => String((e as unknown as { innerText: string }).innerText)));
-    index = texts.findIndex((t) => t.replace(/\s+/g, ' ').trim() === wanted || t.replace(/\s+/g, ' ').trim().startsWith(`${wanted} `));
+    index = texts.findIndex((t) => t.trim().split('\n')[0].trim() === wanted);
   }
-  if (index < 0) throw new Error(`Quick Open has no row "${wanted}"`);
+  if (index < 0) throw new Error(`Quick Open has no row "${wanted}": ${JSON.stringify(await rows.allInnerTexts())}`);
   await rows.nth(index).click();
   await widget.waitFor({ state: 'hidden' });
   await page.locator('.tabs-container .tab.active', { hasText: base }).waitFor({ state: 'visible', timeout: 20_000 });
