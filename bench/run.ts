@@ -13,6 +13,8 @@
  *   --backend NAME      engine backend (default wasm)
  *   --out FILE          where to write the JSON (default bench/results/latest.json)
  *   --samples DIR       sample models and data (default samples/; same layout)
+ *   --wait-quiet S      before each timed repetition wait up to S seconds until other processes
+ *                       use < 0.15 cores (1 s in a row); for shared machines (default 0: off)
  *
  * Cases (each: warm-up first, then the median of the timed repetitions):
  *   forward            in-process, `layersModel.predict` of one [64,H,W,C] batch, read back
@@ -74,10 +76,12 @@ interface Options {
   idx: boolean;
   backend: BackendPreference;
   out: string;
+  /** Seconds to wait, before each timed repetition, for the machine to be quiet (0 = don't). */
+  waitQuiet: number;
 }
 
 function parseArgs(argv: string[]): Options {
-  const o: Options = { reps: 5, quick: false, torch: true, idx: true, backend: 'wasm', out: path.join(ROOT, 'bench', 'results', 'latest.json') };
+  const o: Options = { reps: 5, quick: false, torch: true, idx: true, backend: 'wasm', out: path.join(ROOT, 'bench', 'results', 'latest.json'), waitQuiet: 0 };
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i];
     const next = (): string => {
@@ -94,6 +98,7 @@ function parseArgs(argv: string[]): Options {
     else if (a === '--no-idx') o.idx = false;
     else if (a === '--backend') o.backend = next() as BackendPreference;
     else if (a === '--out') o.out = path.resolve(next());
+    else if (a === '--wait-quiet') o.waitQuiet = Math.max(0, Number(next()));
     else if (a === '--samples') {
       SAMPLES = path.resolve(next());
       PNGS = path.join(SAMPLES, 'data', 'fashion-mnist-1000');
@@ -169,6 +174,8 @@ interface BusyProcess {
 interface Contention {
   /** Average number of cores used by other processes while the case ran. */
   otherCores: number;
+  /** The same, for each timed repetition (in order). */
+  perRepetition?: number[];
   /** Processes (not this one or its children) that used more than 0.1 core on average. */
   busyProcesses: BusyProcess[];
 }
@@ -252,6 +259,7 @@ function caseResult(
   base: Omit<CaseResult, 'samplesMs' | 'medianMs' | 'minMs' | 'msPerBatch' | 'imagesPerSecond' | 'batches' | 'reps'>,
   samples: number[],
   load?: Contention,
+  loads?: number[],
 ): CaseResult {
   const med = median(samples);
   const batches = Math.ceil(base.images / base.batchSize);
@@ -264,14 +272,65 @@ function caseResult(
     minMs: round(Math.min(...samples), 1),
     msPerBatch: round(med / batches, 2),
     imagesPerSecond: round((base.images * 1000) / med, 1),
-    contention: load,
+    contention: load && loads?.length ? { ...load, perRepetition: loads } : load,
   };
 }
 
-async function timeIt(fn: () => unknown): Promise<number> {
+/** System busy and own CPU jiffies only (cheap: two small /proc reads). */
+function lightSnapshot(): { sysBusy: number; sysTotal: number; own: number } | undefined {
+  try {
+    const cpu = fs.readFileSync('/proc/stat', 'utf8').split('\n')[0].trim().split(/\s+/).slice(1).map(Number);
+    const total = cpu.slice(0, 8).reduce((a, b) => a + b, 0);
+    const self = readProcStat('self');
+    return { sysBusy: total - cpu[3] - (cpu[4] ?? 0), sysTotal: total, own: self ? self.ticks + self.childTicks : 0 };
+  } catch {
+    return undefined;
+  }
+}
+
+/** Cores used by other processes between two light snapshots. */
+function otherCores(a: ReturnType<typeof lightSnapshot>, b: ReturnType<typeof lightSnapshot>): number | undefined {
+  if (!a || !b) return undefined;
+  const wallTicks = (b.sysTotal - a.sysTotal) / os.cpus().length;
+  if (wallTicks <= 0) return undefined;
+  return Math.max(0, b.sysBusy - a.sysBusy - (b.own - a.own)) / wallTicks;
+}
+
+/** `--wait-quiet`: before each timed repetition, wait (up to this long) for other processes to calm down. */
+let quietWaitMs = 0;
+const QUIET_THRESHOLD = 0.15;
+const quietStats = { waits: 0, waitedMs: 0, timeouts: 0 };
+
+async function waitQuiet(): Promise<void> {
+  if (quietWaitMs <= 0) return;
+  const t0 = performance.now();
+  let calm = 0;
+  quietStats.waits++;
+  while (performance.now() - t0 < quietWaitMs) {
+    const a = lightSnapshot();
+    await new Promise((r) => setTimeout(r, 250));
+    const load = otherCores(a, lightSnapshot());
+    if (load === undefined) return;
+    calm = load < QUIET_THRESHOLD ? calm + 1 : 0;
+    if (calm >= 4) {
+      quietStats.waitedMs += performance.now() - t0;
+      return;
+    }
+  }
+  quietStats.waitedMs += performance.now() - t0;
+  quietStats.timeouts++;
+}
+
+/** Times one repetition (after `waitQuiet`); the other processes' load during it goes to `loads`. */
+async function timeIt(fn: () => unknown, loads?: number[]): Promise<number> {
+  await waitQuiet();
+  const a = lightSnapshot();
   const t0 = performance.now();
   await fn();
-  return performance.now() - t0;
+  const ms = performance.now() - t0;
+  const load = otherCores(a, lightSnapshot());
+  if (loads && load !== undefined) loads.push(round(load, 2));
+  return ms;
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -396,12 +455,14 @@ async function inProcessCases(bm: BenchModel, opts: Options): Promise<{ cases: C
         for (let i = 0; i < warmup; i++) forward();
         const a = snapshot();
         const samples: number[] = [];
-        for (let i = 0; i < reps; i++) samples.push(await timeIt(forward));
+        const loads: number[] = [];
+        for (let i = 0; i < reps; i++) samples.push(await timeIt(forward, loads));
         cases.push(
           caseResult(
             { id: `${bm.key}/forward`, model: bm.key, op: 'forward', where: 'in-process', images: BATCH, batchSize: BATCH, warmup },
             samples,
             contention(a, snapshot()),
+            loads,
           ),
         );
       }
@@ -416,7 +477,8 @@ async function inProcessCases(bm: BenchModel, opts: Options): Promise<{ cases: C
       for (let i = 0; i < warmup; i++) acts();
       const a = snapshot();
       const samples: number[] = [];
-      for (let i = 0; i < reps; i++) samples.push(await timeIt(acts));
+      const loads: number[] = [];
+      for (let i = 0; i < reps; i++) samples.push(await timeIt(acts, loads));
       cases.push(
         caseResult(
           {
@@ -431,6 +493,7 @@ async function inProcessCases(bm: BenchModel, opts: Options): Promise<{ cases: C
           },
           samples,
           contention(a, snapshot()),
+          loads,
         ),
       );
 
@@ -490,7 +553,8 @@ async function clientActivations(client: EngineClient, bm: BenchModel, opts: Opt
     for (let w = 0; w < warmup; w++) await one();
     const a = snapshot();
     const samples: number[] = [];
-    for (let r = 0; r < reps; r++) samples.push(await timeIt(one));
+    const loads: number[] = [];
+    for (let r = 0; r < reps; r++) samples.push(await timeIt(one, loads));
     out.push(
       caseResult(
         {
@@ -507,6 +571,7 @@ async function clientActivations(client: EngineClient, bm: BenchModel, opts: Opt
         },
         samples,
         contention(a, snapshot()),
+        loads,
       ),
     );
   }
@@ -524,6 +589,7 @@ interface ScanPair {
 async function scanCases(clients: EngineClient[], bm: BenchModel, data: BenchModel['scanData'][number], opts: Options): Promise<ScanPair> {
   const reps = data.key === 'idx-10k' || bm.key === 'mobilenet' ? Math.max(1, Math.min(opts.reps, 3)) : opts.reps;
   const samples: number[][] = clients.map(() => []);
+  const loads: number[][] = clients.map(() => []);
   const reported: number[][] = clients.map(() => []);
   let images = 0;
   let last: ScanReport | undefined;
@@ -533,7 +599,7 @@ async function scanCases(clients: EngineClient[], bm: BenchModel, data: BenchMod
   for (let r = 0; r < reps; r++) {
     for (let ci = 0; ci < clients.length; ci++) {
       let report: ScanReport | undefined;
-      samples[ci].push(await timeIt(async () => (report = await clients[ci].scan(bm.file, { data: data.path, batchSize: BATCH }))));
+      samples[ci].push(await timeIt(async () => (report = await clients[ci].scan(bm.file, { data: data.path, batchSize: BATCH })), loads[ci]));
       reported[ci].push(report!.seconds * 1000);
       images = report!.images;
       if (ci === clients.length - 1) last = report;
@@ -559,6 +625,7 @@ async function scanCases(clients: EngineClient[], bm: BenchModel, data: BenchMod
       },
       samples[ci],
       load,
+      loads[ci],
     ),
   );
   return { cases, last, consistent };
@@ -665,6 +732,7 @@ function runTorch(modelFile: string, check: TorchCheck | undefined, opts: Option
 // ---------------------------------------------------------------------------------------------
 
 async function bench(opts: Options, tmp: string): Promise<void> {
+  quietWaitMs = opts.waitQuiet * 1000;
   const started = new Date();
   const startSnap = snapshot();
   const notes: string[] = [];
@@ -762,14 +830,16 @@ async function bench(opts: Options, tmp: string): Promise<void> {
   if (!opts.torch) torch = { skipped: '--no-torch' };
   else if (!good) torch = { skipped: 'the sample CNN (samples/fashion-mnist-cnn) is not available' };
   else {
-    const measure = (setup: TorchSetup): TorchResult => {
+    const measure = async (setup: TorchSetup): Promise<TorchResult> => {
+      // The torch process is one long measurement: give it the quietest start we can.
+      await waitQuiet();
       const a = snapshot();
       const r = runTorch(good.file, torchCheck, opts, setup);
       return { ...r, setup, env: torchEnvDiff(setup), contention: contention(a, snapshot()) };
     };
-    torch = measure('tuned');
+    torch = await measure('tuned');
     if (!torch.skipped) {
-      const stock = measure('stock');
+      const stock = await measure('stock');
       if (stock.scan) stock.scan = { ...stock.scan, layers: [] };
       torch.stock = stock;
     }
@@ -852,7 +922,14 @@ async function bench(opts: Options, tmp: string): Promise<void> {
       otherProcessesCoresDuringRun: whole?.otherCores,
       busyProcessesDuringRun: whole?.busyProcesses,
     },
-    settings: { batchSize: BATCH, reps: opts.reps, quick: opts.quick, backendPreference: opts.backend },
+    settings: {
+      batchSize: BATCH,
+      reps: opts.reps,
+      quick: opts.quick,
+      backendPreference: opts.backend,
+      waitQuietSeconds: opts.waitQuiet,
+      quietWaits: opts.waitQuiet > 0 ? { ...quietStats, waitedMs: round(quietStats.waitedMs, 0), threshold: QUIET_THRESHOLD } : undefined,
+    },
     models: models.map((m) => ({ key: m.key, file: path.relative(ROOT, m.file).startsWith('..') ? '(temporary folder)' : path.relative(ROOT, m.file), description: m.description, ...m.info })),
     cases,
     poolSpeedup,
