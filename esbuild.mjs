@@ -2,7 +2,7 @@
 // worker, the CLI, and the webviews (browser/ESM). The wasm binaries are copied beside the Node
 // bundles, where `src/engine/backend.ts` points `setWasmPaths` at them.
 import * as esbuild from 'esbuild';
-import { cpSync, mkdirSync, existsSync, readdirSync } from 'node:fs';
+import { cpSync, mkdirSync, existsSync, readdirSync, rmSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { createRequire } from 'node:module';
 
@@ -58,6 +58,8 @@ function copyWasm() {
   // h5wasm's Node build carries its wasm inline; nothing to copy for it.
 }
 
+// A production build starts from an empty dist/, so no stale source maps reach the .vsix.
+if (production) rmSync('dist', { recursive: true, force: true });
 copyWasm();
 if (watch) {
   for (const b of builds) (await esbuild.context(b)).watch();

@@ -154,15 +154,9 @@ export function stringAtPosition(line: string, character: number): { value: stri
 }
 
 // ---------------------------------------------------------------------------------------------
-// Model files (same lists as engine/io/models, without importing the loaders: they pull in TF.js)
+// Model files
 
-export const MODEL_FILE_EXTENSIONS: readonly string[] = ['.h5', '.hdf5', '.keras', '.json'];
-export const MODEL_FILE_GLOB = '**/*.{h5,hdf5,keras,json}';
-
-export function isModelFileName(file: string): boolean {
-  const m = /\.[^./\\]+$/.exec(file);
-  return !!m && MODEL_FILE_EXTENSIONS.includes(m[0].toLowerCase());
-}
+export { MODEL_FILE_EXTENSIONS, MODEL_FILE_GLOB, isModelFileName } from '../engine/io/models/modelFiles';
 
 // ---------------------------------------------------------------------------------------------
 // Messages

@@ -5,7 +5,7 @@
 import * as vscode from 'vscode';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { MODEL_FILE_GLOB, isModelFileName } from '../engine/io/models';
+import { MODEL_FILE_GLOB, isModelFileName } from '../engine/io/models/modelFiles';
 
 export const IMAGE_EXTENSIONS = ['.png', '.jpg', '.jpeg'];
 
