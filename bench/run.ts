@@ -15,6 +15,8 @@
  *   --samples DIR       sample models and data (default samples/; same layout)
  *   --wait-quiet S      before each timed repetition wait up to S seconds until other processes
  *                       use < 0.15 cores (1 s in a row); for shared machines (default 0: off)
+ *   --engine DIR        run the pool cases on another compiled engine folder (client.js +
+ *                       worker.js), e.g. a prototype build of a proposed change
  *
  * Cases (each: warm-up first, then the median of the timed repetitions):
  *   forward            in-process, `layersModel.predict` of one [64,H,W,C] batch, read back
@@ -78,6 +80,8 @@ interface Options {
   out: string;
   /** Seconds to wait, before each timed repetition, for the machine to be quiet (0 = don't). */
   waitQuiet: number;
+  /** Compiled engine folder (client.js, worker.js) for the pool cases; default this build's. */
+  engine?: string;
 }
 
 function parseArgs(argv: string[]): Options {
@@ -99,6 +103,7 @@ function parseArgs(argv: string[]): Options {
     else if (a === '--backend') o.backend = next() as BackendPreference;
     else if (a === '--out') o.out = path.resolve(next());
     else if (a === '--wait-quiet') o.waitQuiet = Math.max(0, Number(next()));
+    else if (a === '--engine') o.engine = path.resolve(next());
     else if (a === '--samples') {
       SAMPLES = path.resolve(next());
       PNGS = path.join(SAMPLES, 'data', 'fashion-mnist-1000');
@@ -272,7 +277,8 @@ function caseResult(
     minMs: round(Math.min(...samples), 1),
     msPerBatch: round(med / batches, 2),
     imagesPerSecond: round((base.images * 1000) / med, 1),
-    contention: load && loads?.length ? { ...load, perRepetition: loads } : load,
+    // Per repetition only when repetitions are long enough for /proc's 10 ms ticks to mean something.
+    contention: load && loads?.length && med >= 100 ? { ...load, perRepetition: loads } : load,
   };
 }
 
@@ -714,7 +720,7 @@ function runTorch(modelFile: string, check: TorchCheck | undefined, opts: Option
   if (why) return { skipped: `${why}; the PyTorch reference is optional (apt-get install python3-torch to enable it)` };
   const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'cnn-lens-torch-'));
   try {
-    const args = [TORCH_SCRIPT, '--model', modelFile, '--data', PNGS, '--threads', '2', '--batch', String(BATCH), '--reps', String(opts.quick ? 2 : Math.max(opts.reps, 5))];
+    const args = [TORCH_SCRIPT, '--model', modelFile, '--data', PNGS, '--threads', '2', '--batch', String(BATCH), '--reps', String(opts.quick ? 2 : Math.max(opts.reps, 9))];
     if (check) {
       const f = path.join(tmp, 'check.json');
       fs.writeFileSync(f, JSON.stringify(check));
@@ -792,7 +798,12 @@ async function bench(opts: Options, tmp: string): Promise<void> {
     const pngSet = await openDataset(PNGS);
     if (!(pngSet instanceof ImageFolderDataset)) throw new Error(`${PNGS}: expected a folder of images`);
     const pngFiles = pngSet.items.map((it) => it.file);
-    clients = [new EngineClient({ workers: 1, backend: opts.backend }), new EngineClient({ workers: 2, backend: opts.backend })];
+    // `--engine DIR`: the pool cases use another compiled engine (e.g. a prototype of a change).
+    const Client: typeof EngineClient = opts.engine
+      ? // eslint-disable-next-line @typescript-eslint/no-require-imports
+        (require(path.join(opts.engine, 'client')) as { EngineClient: typeof EngineClient }).EngineClient
+      : EngineClient;
+    clients = [new Client({ workers: 1, backend: opts.backend }), new Client({ workers: 2, backend: opts.backend })];
     for (const bm of models) {
       log(`${bm.key}: EngineClient.activations round trip`);
       cases.push(...(await clientActivations(clients[0], bm, opts, pngFiles)));
@@ -928,6 +939,7 @@ async function bench(opts: Options, tmp: string): Promise<void> {
       quick: opts.quick,
       backendPreference: opts.backend,
       waitQuietSeconds: opts.waitQuiet,
+      engine: opts.engine ? path.relative(ROOT, opts.engine) : 'out/src/engine (this build)',
       quietWaits: opts.waitQuiet > 0 ? { ...quietStats, waitedMs: round(quietStats.waitedMs, 0), threshold: QUIET_THRESHOLD } : undefined,
     },
     models: models.map((m) => ({ key: m.key, file: path.relative(ROOT, m.file).startsWith('..') ? '(temporary folder)' : path.relative(ROOT, m.file), description: m.description, ...m.info })),

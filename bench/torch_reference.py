@@ -423,7 +423,12 @@ def main():
             net(xb)
             times.append(time.perf_counter() - t0)
         fwd = statistics.median(times)
-        result['forward'] = {'batchSize': args.batch, 'medianMs': round(fwd * 1000, 2), 'imagesPerSecond': round(args.batch / fwd, 1)}
+        result['forward'] = {
+            'batchSize': args.batch,
+            'medianMs': round(fwd * 1000, 2),
+            'minMs': round(min(times) * 1000, 2),
+            'imagesPerSecond': round(args.batch / fwd, 1),
+        }
 
         # --- scan
         def scan_decoded():
@@ -443,23 +448,35 @@ def main():
                 acc.add(outs)
             return acc.result()
 
-        def timed(fn):
-            fn()  # warm-up
-            ts, last = [], None
-            for _ in range(args.reps):
-                t0 = time.perf_counter()
-                last = fn()
-                ts.append(time.perf_counter() - t0)
-            return statistics.median(ts), last
-
-        t_e2e, layers_out = timed(scan_files)
-        t_comp, _ = timed(scan_decoded)
+        # Warm-up, then the two variants alternate so that both see the same machine load.
+        scan_files()
+        scan_decoded()
+        t_e2e, t_comp, layers_out = [], [], None
+        for _ in range(args.reps):
+            t0 = time.perf_counter()
+            layers_out = scan_files()
+            t_e2e.append(time.perf_counter() - t0)
+            t0 = time.perf_counter()
+            scan_decoded()
+            t_comp.append(time.perf_counter() - t0)
         n = len(files)
+        med_e2e, med_comp = statistics.median(t_e2e), statistics.median(t_comp)
         result['scan'] = {
             'images': n,
             'batchSize': args.batch,
-            'endToEnd': {'medianMs': round(t_e2e * 1000, 1), 'imagesPerSecond': round(n / t_e2e, 1), 'decoder': DECODER},
-            'computeOnly': {'medianMs': round(t_comp * 1000, 1), 'imagesPerSecond': round(n / t_comp, 1)},
+            'endToEnd': {
+                'medianMs': round(med_e2e * 1000, 1),
+                'minMs': round(min(t_e2e) * 1000, 1),
+                'samplesMs': [round(t * 1000, 1) for t in t_e2e],
+                'imagesPerSecond': round(n / med_e2e, 1),
+                'decoder': DECODER,
+            },
+            'computeOnly': {
+                'medianMs': round(med_comp * 1000, 1),
+                'minMs': round(min(t_comp) * 1000, 1),
+                'samplesMs': [round(t * 1000, 1) for t in t_comp],
+                'imagesPerSecond': round(n / med_comp, 1),
+            },
             'layers': layers_out,
         }
     json.dump(result, sys.stdout)

@@ -13,6 +13,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import * as path from 'node:path';
 import { CodeServer } from './codeServer';
 import { Workbench } from './workbench';
+import { artifactAndShutdownHooks } from './hooks';
 import { DEAD_LAYER, DEAD_MODEL_DIR, HIGH_LR_SAMPLE, datasetFor, makeDeadFilterModel, writeConfig } from '../integration/deadFilterFixtures';
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
@@ -39,19 +40,7 @@ describe('e2e: Scan for Dead Filters', function () {
     wb = await Workbench.open(server);
   });
 
-  afterEach(async function () {
-    const name = `e2e-${this.currentTest?.fullTitle() ?? 'unknown'}`;
-    if (wb) await wb.screenshot(name).catch((e) => console.error(`screenshot failed: ${e}`));
-    if (this.currentTest?.state === 'failed') {
-      if (wb) wb.saveConsole(name);
-      if (server) console.error(`    logs: ${server.collectLogs(name)}`);
-    }
-  });
-
-  after(async function () {
-    await wb?.close();
-    await server?.stop();
-  });
+  artifactAndShutdownHooks(() => ({ server, wb }));
 
   it('runs from the palette and the Problems panel lists the dead-filter diagnostics', async function () {
     await wb.openFile(modelRel);

@@ -8,6 +8,7 @@ import { writeFileSync, mkdirSync } from 'node:fs';
 import * as path from 'node:path';
 import { CodeServer } from './codeServer';
 import { Workbench } from './workbench';
+import { artifactAndShutdownHooks } from './hooks';
 import { CORRUPT_MODEL, CORRUPT_MODEL_TEXT, layerNamesOf, modelUnderTest } from './sampleModel';
 
 describe('e2e: Show Model Summary', function () {
@@ -20,19 +21,7 @@ describe('e2e: Show Model Summary', function () {
     wb = await Workbench.open(server);
   });
 
-  afterEach(async function () {
-    const name = this.currentTest?.fullTitle() ?? 'e2e-unknown';
-    if (wb) await wb.screenshot(name).catch((e) => console.error(`screenshot failed: ${e}`));
-    if (this.currentTest?.state === 'failed') {
-      if (wb) wb.saveConsole(name);
-      if (server) console.error(`    logs: ${server.collectLogs(name)}`);
-    }
-  });
-
-  after(async function () {
-    await wb?.close();
-    await server?.stop();
-  });
+  artifactAndShutdownHooks(() => ({ server, wb }));
 
   it('prints the layer table of the sample model to the CNN Lens output channel', async function () {
     const model = modelUnderTest(server.workspace);

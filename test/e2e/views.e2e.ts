@@ -12,6 +12,7 @@ import * as path from 'node:path';
 import type { Frame } from 'playwright-core';
 import { CodeServer } from './codeServer';
 import { Workbench } from './workbench';
+import { artifactAndShutdownHooks } from './hooks';
 import { layerNamesOf, modelUnderTest } from './sampleModel';
 import { deepLayerName, writeDeepModel } from './deepModel';
 
@@ -104,19 +105,7 @@ describe('e2e: CNN Lens views', function () {
     wb = await Workbench.open(server);
   });
 
-  afterEach(async function () {
-    const name = `e2e-${this.currentTest?.fullTitle() ?? 'unknown'}`;
-    if (wb) await wb.screenshot(name).catch((e) => console.error(`screenshot failed: ${e}`));
-    if (this.currentTest?.state === 'failed') {
-      if (wb) wb.saveConsole(name);
-      if (server) console.error(`    logs: ${server.collectLogs(name)}`);
-    }
-  });
-
-  after(async function () {
-    await wb?.close();
-    await server?.stop();
-  });
+  artifactAndShutdownHooks(() => ({ server, wb }));
 
   it('opens the sample model with the CNN Lens editor: the layer table shows every layer', async function () {
     const model = modelUnderTest(server.workspace);
