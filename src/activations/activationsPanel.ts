@@ -48,6 +48,8 @@ export interface ActivationsPanelSummary {
   backend?: string;
   /** Canvases the webview reported drawing for `layer` (0 until it has). */
   renderedCanvases: number;
+  /** Channels of `layer` marked dead in the view (the model's last dead-filter scan); [] when none. */
+  deadChannels: number[];
   error?: string;
 }
 
@@ -112,6 +114,11 @@ export class ActivationsPanel extends Disposable {
     );
     panel.webview.html = webviewHtml(panel.webview, deps.extensionUri, 'activations', panel.title);
     this.register(panel.onDidDispose(() => this.dispose()));
+    // Without retainContextWhenHidden a hidden webview's document is discarded: nothing is drawn
+    // until the recreated one reports `rendered` again.
+    this.register(panel.onDidChangeViewState(() => {
+      if (!panel.visible) this.rendered = { layer: '', canvases: 0 };
+    }));
     if (deps.onDidChangeDeadUnits) {
       this.register(
         deps.onDidChangeDeadUnits((changed) => {
@@ -164,6 +171,7 @@ export class ActivationsPanel extends Disposable {
       shape: layer?.shape ?? [],
       backend: this.result?.backend,
       renderedCanvases: this.rendered.layer === this.layer ? this.rendered.canvases : 0,
+      deadChannels: layer ? [...(this.deadUnits()?.[layer.layer] ?? [])] : [],
       error: this.error,
     };
   }
@@ -263,6 +271,7 @@ export class ActivationsPanel extends Disposable {
   private async onMessage(msg: ActivationsWebviewMessage): Promise<void> {
     switch (msg.type) {
       case 'ready':
+        this.rendered = { layer: '', canvases: 0 };
         await this.postContext();
         if (this.result) {
           await this.postImage();
