@@ -11,9 +11,8 @@
  */
 import * as vscode from 'vscode';
 import type { DeadUnits } from '../protocol';
-import { isPanelId } from '../protocol';
 import type { EngineHost } from '../engineHost';
-import { PanelStateStore } from '../webviewHost/panelState';
+import { PanelStateStore, registerPanelSerializer } from '../webviewHost/panelState';
 import { contextModel, isImageUri, isModelUri, pickWorkspaceModel, type ActiveModelTracker } from '../webviewHost/models';
 import { ACTIVATIONS_VIEW_TYPE, ActivationsPanel, pickImageFile, type ActivationsDeps, type ActivationsPanelSummary, type ActivationsRecord, type ImageSource } from './activationsPanel';
 
@@ -124,17 +123,7 @@ export function registerActivations(options: ActivationsOptions): vscode.Disposa
     return summary;
   });
 
-  const serializer = vscode.window.registerWebviewPanelSerializer(ACTIVATIONS_VIEW_TYPE, {
-    async deserializeWebviewPanel(panel: vscode.WebviewPanel, state: unknown) {
-      const id = (state as { panelId?: unknown } | undefined)?.panelId;
-      const record = isPanelId(id) ? store.get(id) : undefined;
-      if (!record || !isPanelId(id)) {
-        panel.dispose();
-        return;
-      }
-      ActivationsPanel.restore(panel, id, record, deps);
-    },
-  });
+  const serializer = registerPanelSerializer(ACTIVATIONS_VIEW_TYPE, store, (panel, id, record) => ActivationsPanel.restore(panel, id, record, deps));
 
   return vscode.Disposable.from(command, serializer, { dispose: () => ActivationsPanel.disposeAll() });
 }

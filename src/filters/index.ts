@@ -5,8 +5,7 @@
  */
 import * as vscode from 'vscode';
 import type { EngineHost } from '../engineHost';
-import { isPanelId } from '../protocol';
-import { PanelStateStore } from '../webviewHost/panelState';
+import { PanelStateStore, registerPanelSerializer } from '../webviewHost/panelState';
 import { contextModel, isModelUri, pickWorkspaceModel, type ActiveModelTracker } from '../webviewHost/models';
 import { FILTERS_VIEW_TYPE, FiltersPanel, type FiltersDeps, type FiltersPanelSummary, type FiltersRecord } from './filtersPanel';
 
@@ -39,17 +38,7 @@ export function registerFilters(options: FiltersOptions): vscode.Disposable {
     return FiltersPanel.forModel(model, deps).show(layer);
   });
 
-  const serializer = vscode.window.registerWebviewPanelSerializer(FILTERS_VIEW_TYPE, {
-    async deserializeWebviewPanel(panel: vscode.WebviewPanel, state: unknown) {
-      const id = (state as { panelId?: unknown } | undefined)?.panelId;
-      const record = isPanelId(id) ? store.get(id) : undefined;
-      if (!record || !isPanelId(id)) {
-        panel.dispose();
-        return;
-      }
-      FiltersPanel.restore(panel, id, record, deps);
-    },
-  });
+  const serializer = registerPanelSerializer(FILTERS_VIEW_TYPE, store, (panel, id, record) => FiltersPanel.restore(panel, id, record, deps));
 
   return vscode.Disposable.from(command, serializer, { dispose: () => FiltersPanel.disposeAll() });
 }

@@ -3,7 +3,7 @@
  * an opaque panel id. The webview only stores that id in its own state; on restore the host looks
  * the record up, so the paths it reopens are ones it chose itself, never ones a webview supplied.
  */
-import type * as vscode from 'vscode';
+import * as vscode from 'vscode';
 import { randomBytes } from 'node:crypto';
 import { isPanelId } from '../protocol';
 
@@ -42,4 +42,26 @@ export class PanelStateStore<R> {
     delete all[id];
     await this.memento.update(KEY, all);
   }
+}
+
+/**
+ * Restores a view type's panels after a reload: the webview's state holds only its panel id; the
+ * record comes from the host's store, and a panel whose record is gone is closed.
+ */
+export function registerPanelSerializer<R>(
+  viewType: string,
+  store: PanelStateStore<R>,
+  restore: (panel: vscode.WebviewPanel, id: string, record: R) => void,
+): vscode.Disposable {
+  return vscode.window.registerWebviewPanelSerializer(viewType, {
+    async deserializeWebviewPanel(panel: vscode.WebviewPanel, state: unknown) {
+      const id = (state as { panelId?: unknown } | undefined)?.panelId;
+      const record = isPanelId(id) ? store.get(id) : undefined;
+      if (!record || !isPanelId(id)) {
+        panel.dispose();
+        return;
+      }
+      restore(panel, id, record);
+    },
+  });
 }
