@@ -192,6 +192,26 @@ export class Workbench {
 
   /** Shows the Output panel with `channel` selected, maximized. */
   async showOutputChannel(channel: string): Promise<void> {
+    // The channel may already be on show (commands reveal their channel): then no picker at all,
+    // since a picker opened over it can lose its list to Quick Open (seen in CI).
+    const current = await this.page
+      .locator('.part.panel select.monaco-select-box')
+      .first()
+      .evaluate((e) => (e as unknown as { selectedOptions: ArrayLike<{ textContent: string | null }> }).selectedOptions[0]?.textContent ?? '', undefined)
+      .catch(() => '');
+    if (current.trim() === channel && (await this.page.locator('.part.panel').isVisible())) {
+      if (!(await this.isPanelMaximized())) await this.runCommand('View: Toggle Maximized Panel');
+      return;
+    }
+    try {
+      await this.pickOutputChannel(channel);
+    } catch {
+      await this.page.keyboard.press('Escape');
+      await this.pickOutputChannel(channel);
+    }
+  }
+
+  private async pickOutputChannel(channel: string): Promise<void> {
     await this.openQuickInput('F1');
     await this.page.locator('.quick-input-widget .quick-input-box input').fill('>Output: Show Output Channels');
     const input = this.page.locator('.quick-input-widget .quick-input-box input');
@@ -207,7 +227,7 @@ export class Workbench {
     // Rows may also carry a group separator ("Extension Logs"): match the label itself exactly.
     const exact = this.page.locator('.label-name', { hasText: new RegExp(`^\\s*${escapeRegExp(channel)}\\s*$`) });
     const row = this.page.locator('.quick-input-widget .monaco-list-row').filter({ has: exact }).first();
-    await row.waitFor({ state: 'visible' });
+    await row.waitFor({ state: 'visible', timeout: 15_000 });
     await row.click();
     await this.page.locator('.part.panel').waitFor({ state: 'visible' });
     if (!(await this.isPanelMaximized())) await this.runCommand('View: Toggle Maximized Panel');
