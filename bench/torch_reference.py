@@ -22,7 +22,13 @@ are permuted to PyTorch's NCHW flatten order (no transpose of activations at run
 
 Usage: python3 bench/torch_reference.py --model samples/fashion-mnist-cnn/model.json \
            --data samples/data/fashion-mnist-1000 [--threads 2] [--batch 64] [--reps 5] [--check F]
-Prints one JSON document on stdout.
+Prints one JSON document on stdout. With --serve it prints the set-up results (check, forward) as
+one line and then times one repetition per command read from stdin (see `serve`), so run.ts can
+alternate PyTorch and TF.js repetitions.
+
+On the project's Debian VM, run it with OpenBLAS and a malloc that keeps its heap (run.ts does:
+LD_LIBRARY_PATH=/usr/lib/x86_64-linux-gnu/openblas-pthread MALLOC_MMAP_THRESHOLD_=33554432
+MALLOC_TRIM_THRESHOLD_=1073741824 MALLOC_TOP_PAD_=268435456); see bench/README.md.
 """
 import argparse
 import json
@@ -357,6 +363,33 @@ def loaded_blas():
     return 'none found'
 
 
+def serve(info, commands, n):
+    """
+    Paired mode for run.ts: prints the set-up results as one JSON line, then for each command line
+    on stdin (`scan`, `scan-decoded`, `forward`) runs it once and prints {"ms": ...}; `quit`
+    prints {"layers": ...} (the last end-to-end scan's per-unit results) and exits. The caller
+    alternates these repetitions with its own, so both sides see the same machine load.
+    """
+    info['images'] = n
+    print(json.dumps(info), flush=True)
+    last = None
+    for line in sys.stdin:
+        cmd = line.strip()
+        if cmd == 'quit':
+            print(json.dumps({'layers': last}), flush=True)
+            return
+        fn = commands.get(cmd)
+        if fn is None:
+            print(json.dumps({'error': f'unknown command {cmd!r}'}), flush=True)
+            continue
+        t0 = time.perf_counter()
+        out = fn()
+        ms = (time.perf_counter() - t0) * 1000
+        if cmd == 'scan':
+            last = out
+        print(json.dumps({'ms': round(ms, 2)}), flush=True)
+
+
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument('--model', required=True)
@@ -365,6 +398,7 @@ def main():
     ap.add_argument('--batch', type=int, default=64)
     ap.add_argument('--reps', type=int, default=5)
     ap.add_argument('--check')
+    ap.add_argument('--serve', action='store_true', help='after the set-up, time one repetition per command read from stdin')
     args = ap.parse_args()
 
     torch.set_num_threads(args.threads)
@@ -451,6 +485,9 @@ def main():
         # Warm-up, then the two variants alternate so that both see the same machine load.
         scan_files()
         scan_decoded()
+        if args.serve:
+            serve(result, {'scan': scan_files, 'scan-decoded': scan_decoded, 'forward': lambda: net(xb)}, len(files))
+            return
         t_e2e, t_comp, layers_out = [], [], None
         for _ in range(args.reps):
             t0 = time.perf_counter()

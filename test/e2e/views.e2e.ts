@@ -115,6 +115,56 @@ describe('e2e: CNN Lens views', function () {
     assert.notEqual(await frame.locator('cnn-lens-activations-app h2').innerText(), before);
   });
 
+  it('restores the Activations view with its layer after "Reload Webviews" and after a window reload', async function () {
+    const model = modelUnderTest(server.workspace);
+    await wb.runCommand('View: Close All Editors');
+    await openWithCnnLens(wb, model);
+    await layerTableFrame(wb, `/${model}`);
+    const classDir = readdirSync(path.join(server.workspace, 'data/fashion-mnist-1000')).sort()[0];
+    const image = readdirSync(path.join(server.workspace, 'data/fashion-mnist-1000', classDir)).filter((f) => f.endsWith('.png')).sort()[0];
+    await quickOpen(wb, `data/fashion-mnist-1000/${classDir}/${image}`);
+    await wb.runCommand('CNN Lens: Inspect Activations');
+    let frame = await wb.findWebviewFrame('feature-map-grid canvas[data-channel]', 90_000);
+    // Step to the second layer with the keyboard, so the restored state is not the default one.
+    const first = await frame.locator('cnn-lens-activations-app h2').innerText();
+    await frame.locator('cnn-lens-activations-app h1').click();
+    await wb.page.keyboard.press('ArrowRight');
+    for (let i = 0; i < 80 && (await frame.locator('cnn-lens-activations-app h2').innerText()) === first; i++) await sleep(250);
+    const chosen = await frame.locator('cnn-lens-activations-app h2').innerText();
+    assert.notEqual(chosen, first);
+    const channels = await frame.locator('feature-map-grid canvas[data-channel]').count();
+
+    // Marks the current webview document, so that only a recreated one can pass `restored`.
+    const mark = () => frame.locator('body').evaluate((body) => (body as unknown as { setAttribute(n: string, v: string): void }).setAttribute('data-e2e-old', ''));
+    /** Waits for a new activations webview document showing `chosen` with all its canvases. */
+    const restored = async (what: string): Promise<void> => {
+      const deadline = Date.now() + 90_000;
+      let heading = '';
+      while (Date.now() < deadline) {
+        try {
+          frame = await wb.findWebviewFrame('body:not([data-e2e-old]) cnn-lens-activations-app h2', 5_000);
+          heading = await frame.locator('cnn-lens-activations-app h2').innerText({ timeout: 2_000 });
+          if (heading === chosen && (await frame.locator('feature-map-grid canvas[data-channel]').count()) === channels) return;
+        } catch {
+          // the old frame is going away or the new one is not there yet
+        }
+        await sleep(500);
+      }
+      assert.fail(`after ${what} the Activations view shows "${heading}", expected "${chosen}" with ${channels} canvases`);
+    };
+
+    await mark();
+    await wb.runCommand('Developer: Reload Webviews');
+    await restored('"Developer: Reload Webviews"');
+    await wb.screenshot('activations-after-reload-webviews');
+
+    await mark();
+    await wb.runCommand('Developer: Reload Window');
+    await wb.waitForReady(120_000);
+    await restored('"Developer: Reload Window"');
+    await wb.screenshot('activations-after-reload-window');
+  });
+
   it('runs "CNN Lens: Show Filters" from the model editor: tiles and a weight histogram', async function () {
     const model = modelUnderTest(server.workspace);
     const filters = firstConvFilters(path.join(server.workspace, model));

@@ -17,9 +17,6 @@ import type { Batch, BatchOptions, Dataset, SkippedFile } from './types';
 /** Listing goes by extension (cheap); decoding then sniffs the real format from the bytes. */
 const IMAGE_EXTENSIONS = new Set(['.png', '.jpg', '.jpeg', '.jpe', '.jfif']);
 
-/** Files read ahead while the current one decodes: enough to hide disk latency, little memory. */
-const READ_AHEAD = 8;
-
 export interface OpenImageFolderOptions {
   /**
    * Class order from `cnnlens.json`. Label i is `classNames[i]`; folders not named there are
@@ -121,20 +118,13 @@ export class ImageFolderDataset implements Dataset {
       const ids: string[] = [];
       const skipped: SkippedFile[] = [];
 
-      // Reads run READ_AHEAD files ahead of decoding; results are consumed in listing order.
-      const reads: Promise<Buffer | Error>[] = [];
-      const startRead = (i: number): void => {
-        if (i < n) reads[i] = fs.promises.readFile(this.items[first + i].file).catch((e: Error) => e);
-      };
-      for (let i = 0; i < Math.min(READ_AHEAD, n); i++) startRead(i);
+      // Synchronous reads: batches are produced inside an engine worker that has nothing else to
+      // do meanwhile, and fs.promises.readFile costs ~0.1 ms of CPU per small file (open, fstat,
+      // read, read, close as separate promise round trips) against ~0.02 ms for readFileSync.
       for (let i = 0; i < n; i++) {
         const item = this.items[first + i];
-        const bytes = await reads[i];
-        delete reads[i]; // let the file's bytes be collected once decoded
-        startRead(i + READ_AHEAD);
         try {
-          if (bytes instanceof Error) throw bytes;
-          const decoded = decodeImage(bytes, item.file, this.limits);
+          const decoded = decodeImage(fs.readFileSync(item.file), item.file, this.limits);
           preprocessImageInto(decoded, options.geometry, options.preprocessing, images, ids.length * perImage);
         } catch (e) {
           skipped.push({ file: item.file, reason: reasonOf(item.file, e) });

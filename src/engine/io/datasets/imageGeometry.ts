@@ -178,10 +178,14 @@ export function preprocessImageInto(
   const { height, width, channels } = geometry;
   const scale = perChannel(preprocessing.scale, 'scale', channels);
   const offset = perChannel(preprocessing.offset, 'offset', channels);
-  let pixels = convertChannels(decoded, channels);
+  // A grey image for an RGB model is resized as one channel and replicated afterwards: the same
+  // numbers (resizing is per channel) for a third of the work (e.g. Fashion-MNIST → 128×128×3).
+  const colour = decoded.alpha ? decoded.channels - 1 : decoded.channels;
+  const work = colour === 1 && channels === 3 ? 1 : channels;
+  let pixels = convertChannels(decoded, work);
   if (decoded.height !== height || decoded.width !== width) {
     const resize = preprocessing.resize === 'nearest' ? resizeNearest : resizeBilinear;
-    pixels = resize(pixels, decoded.height, decoded.width, channels, height, width);
+    pixels = resize(pixels, decoded.height, decoded.width, work, height, width);
   }
   const n = height * width;
   if (outOffset + n * channels > out.length) {
@@ -191,10 +195,10 @@ export function preprocessImageInto(
   // (that is how Caffe-style means such as [103.939, 116.779, 123.68] are usually written).
   const bgr = preprocessing.channelOrder === 'bgr' && channels === 3;
   for (let p = 0; p < n; p++) {
-    const i = p * channels;
-    const o = outOffset + i;
+    const i = p * work;
+    const o = outOffset + p * channels;
     for (let c = 0; c < channels; c++) {
-      const from = bgr ? 2 - c : c;
+      const from = work === 1 ? 0 : bgr ? 2 - c : c;
       out[o + c] = (pixels[i + from] / 255) * scale[c] + offset[c];
     }
   }
