@@ -20,7 +20,8 @@ import { WorkerPool, defaultPoolSize } from './workerPool';
 
 export interface CallOptions {
   signal?: AbortSignal;
-  onProgress?: (done: number, total: number) => void;
+  /** `detail`: an intermediate result some operations report (t-SNE frames, epoch metrics). */
+  onProgress?: (done: number, total: number, detail?: unknown) => void;
 }
 
 export interface EngineClientOptions {

@@ -37,7 +37,8 @@ import {
 export interface JobContext {
   signal: AbortSignal;
   backend: BackendName;
-  progress(done: number, total: number): void;
+  /** `detail`: an intermediate result for the caller's `onProgress` (see `JobProgress.detail`). */
+  progress(done: number, total: number, detail?: unknown): void;
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -35,7 +35,8 @@ async function runJob(id: number, op: string, args: unknown): Promise<void> {
     const ctx: JobContext = {
       signal: controller.signal,
       backend: backend.name,
-      progress: (done, total) => post({ kind: 'progress', id, done, total }),
+      progress: (done, total, detail) =>
+        detail === undefined ? post({ kind: 'progress', id, done, total }) : post({ kind: 'progress', id, done, total, detail }, transferablesOf(detail)),
     };
     const value = await job(args, ctx);
     if (controller.signal.aborted) throw new Error('Cancelled');

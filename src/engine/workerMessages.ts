@@ -27,6 +27,11 @@ export interface JobProgress {
   id: number;
   done: number;
   total: number;
+  /**
+   * Optional intermediate result (a t-SNE frame, an epoch's metrics). Its ArrayBuffers are
+   * transferred, so the worker must not reuse them after reporting.
+   */
+  detail?: unknown;
 }
 
 export interface JobResult {

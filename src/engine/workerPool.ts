@@ -13,7 +13,7 @@ import type { FromWorker, JobRequest, WorkerInit } from './workerMessages';
 
 export interface RunOptions {
   signal?: AbortSignal;
-  onProgress?: (done: number, total: number) => void;
+  onProgress?: (done: number, total: number, detail?: unknown) => void;
   /** Index of the worker to run on (modulo the pool size); default: the least busy. */
   worker?: number;
 }
@@ -39,7 +39,7 @@ export class EngineError extends Error {
 interface Pending {
   resolve: (v: unknown) => void;
   reject: (e: Error) => void;
-  onProgress?: (done: number, total: number) => void;
+  onProgress?: (done: number, total: number, detail?: unknown) => void;
   worker: PoolWorker;
 }
 
@@ -117,7 +117,7 @@ export class WorkerPool {
     const p = this.pending.get(msg.id);
     if (!p) return;
     if (msg.kind === 'progress') {
-      p.onProgress?.(msg.done, msg.total);
+      p.onProgress?.(msg.done, msg.total, msg.detail);
       return;
     }
     this.pending.delete(msg.id);
