@@ -278,3 +278,28 @@ export function firingRateHistogram(rates: readonly number[], bins = 10): number
   }
   return counts;
 }
+
+/**
+ * The same scan seen with another dying threshold: firing rates do not depend on it, so changing
+ * `cnnLens.dyingThreshold` re-derives the dying lists instead of asking for a rescan. Dead units
+ * (never fire) stay as they are and are never listed as dying.
+ */
+export function withDyingThreshold<R extends { dyingThreshold: number; layers: Pick<ScanLayerResult, 'deadApplicable' | 'dead' | 'dying' | 'firingRate'>[] }>(
+  report: R,
+  dyingThreshold: number,
+): R {
+  if (!(dyingThreshold >= 0 && dyingThreshold <= 1)) throw new Error(`dyingThreshold must be between 0 and 1 (got ${dyingThreshold})`);
+  return {
+    ...report,
+    dyingThreshold,
+    layers: report.layers.map((l) => {
+      if (!l.deadApplicable) return l;
+      const dead = new Set(l.dead);
+      const dying: number[] = [];
+      l.firingRate.forEach((rate, u) => {
+        if (!dead.has(u) && rate < dyingThreshold) dying.push(u);
+      });
+      return { ...l, dying };
+    }),
+  };
+}

@@ -13,7 +13,8 @@ import * as path from 'node:path';
 import * as vscode from 'vscode';
 import type { ModelSummary } from '../engine/analyses/summary';
 import { inputsKey, modelInputFiles } from './fingerprint';
-import { deadUnitsByLayer, modelKey, settingsKey } from './logic';
+import { loadCnnLensConfig } from '../engine/config/cnnlensConfig';
+import { deadUnitsByLayer, modelKey, settingsKey, withDyingThreshold } from './logic';
 import type { StoredScan } from './markdown';
 
 const STATE_KEY = 'cnnLens.deadFilterScans.v1';
@@ -23,6 +24,8 @@ export interface ScanSettingsSnapshot {
   /** Absolute dataset path the scan used / would use now (undefined: none configured). */
   dataset?: string;
   sampleCount?: number;
+  /** The `cnnLens.dyingThreshold` setting when set explicitly (else cnnlens.json's applies). */
+  dyingThreshold?: number;
 }
 
 interface StoredSummary {
@@ -56,6 +59,9 @@ export class ScanResultsStore implements vscode.Disposable {
       vscode.workspace.onDidChangeConfiguration((e) => {
         if (e.affectsConfiguration('cnnLens.dataset') || e.affectsConfiguration('cnnLens.sampleCount')) {
           for (const s of this.scans.values()) this.scheduleCheck(s.model);
+        }
+        if (e.affectsConfiguration('cnnLens.dyingThreshold')) {
+          void this.applyDyingThreshold().catch((err) => this.log?.warn(`Applying the dying threshold: ${err}`));
         }
       }),
     );
@@ -129,6 +135,22 @@ export class ScanResultsStore implements vscode.Disposable {
     this.scans.clear();
     this.summaries.clear();
     for (const k of [...this.watchers.keys()]) this.unwatch(k);
+    await this.persist();
+    this.emitter.fire(undefined);
+  }
+
+  /** Re-derives every stored scan's dying units with the threshold that now applies to its model. */
+  private async applyDyingThreshold(): Promise<void> {
+    let changed = false;
+    for (const [k, s] of this.scans) {
+      const settings = await this.resolveSettings(s.model).catch(() => ({}) as ScanSettingsSnapshot);
+      const threshold = settings.dyingThreshold ?? (await loadCnnLensConfig(s.model).catch(() => undefined))?.dyingThreshold ?? s.report.dyingThreshold;
+      if (threshold === s.report.dyingThreshold) continue;
+      this.scans.set(k, { ...s, report: withDyingThreshold(s.report, threshold) });
+      this.log?.info(`Dying units of ${s.model} re-derived with threshold ${threshold}`);
+      changed = true;
+    }
+    if (!changed) return;
     await this.persist();
     this.emitter.fire(undefined);
   }

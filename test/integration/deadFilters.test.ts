@@ -196,6 +196,35 @@ describe('integration: dead filters', function () {
     }
   });
 
+  it('changing cnnLens.dyingThreshold re-derives the dying units of the last scan without a rescan', async function () {
+    const sample = path.join(workspaceDir(), HIGH_LR_SAMPLE);
+    if (!existsSync(sample)) this.skip();
+    const uri = vscode.Uri.file(sample);
+    const report = await scan(uri);
+    assert.ok(report);
+    // Threshold 1 (100%): every unit that fires on some but not all images becomes "dying".
+    const partly = (r: number) => r > 0 && r < 1;
+    const layer = report.layers.find((l) => l.deadApplicable && l.firingRate.some(partly));
+    assert.ok(layer, 'a layer with units that fire on some images only');
+    const expected = layer.firingRate.filter(partly);
+    const dyingOf = (name: string) => ours(uri).find((d) => d.message.startsWith(`${name}: `) && d.message.endsWith('(dying)'));
+    const config = vscode.workspace.getConfiguration('cnnLens');
+    try {
+      await config.update('dyingThreshold', 1, vscode.ConfigurationTarget.Workspace);
+      const d = await waitFor(`a dying diagnostic for ${layer.name}`, () => {
+        const x = dyingOf(layer.name);
+        return x && x.message.includes(`${expected.length.toLocaleString('en-US')} of `) ? x : undefined;
+      });
+      assert.match(d.message, /fewer than 100%/);
+    } finally {
+      await config.update('dyingThreshold', undefined, vscode.ConfigurationTarget.Workspace);
+    }
+    await waitFor(`the dying diagnostic of ${layer.name} back to the scan's threshold`, () => {
+      const x = dyingOf(layer.name);
+      return layer.dying.length === 0 ? !x : x && x.message.includes(`${layer.dying.length.toLocaleString('en-US')} of `);
+    });
+  });
+
   it('a corrupt model shows an error, and scanning keeps working', async function () {
     const corrupt = path.join(workspaceDir(), 'corrupt-scan/model.json');
     mkdirSync(path.dirname(corrupt), { recursive: true });

@@ -26,6 +26,7 @@ import {
   stampsKey,
   stringAtPosition,
   weightShardPaths,
+  withDyingThreshold,
 } from '../../src/deadFilters/logic';
 import { hoverMarkdown, reportMarkdown, type StoredScan } from '../../src/deadFilters/markdown';
 import { histogramImage, filterTilesImage } from '../../src/deadFilters/charts';
@@ -298,4 +299,18 @@ test('hover and report Markdown carry the counts, shapes, images and the report 
   assert.match(report, /data:image\/png;base64,H/);
   assert.match(report, /data:image\/png;base64,T/);
   assert.match(report, /\*\*3 dead\*\* and 1 dying of 64 units in 2 layers/);
+});
+
+test('withDyingThreshold re-derives dying units from firing rates; dead units stay dead, not dying', () => {
+  const rates = [0, 0.002, 0.009, 0.03, 0.5, 0];
+  const l = layer({ name: 'conv1', units: rates.length, firingRate: rates, dead: [0, 5], dying: [1, 2] });
+  const report = { images: 1000, dyingThreshold: 0.01, layers: [l, layer({ name: 'flat', deadApplicable: false, dead: [], dying: [] })] };
+  const looser = withDyingThreshold(report, 0.05);
+  assert.equal(looser.dyingThreshold, 0.05);
+  assert.deepEqual(looser.layers[0].dying, [1, 2, 3]);
+  assert.deepEqual(looser.layers[0].dead, [0, 5]);
+  assert.equal(looser.layers[1], report.layers[1], 'layers where dead/dying does not apply are left alone');
+  assert.deepEqual(withDyingThreshold(report, 0.005).layers[0].dying, [1]);
+  assert.deepEqual(report.layers[0].dying, [1, 2], 'the input report is not modified');
+  assert.throws(() => withDyingThreshold(report, 2), /between 0 and 1/);
 });
