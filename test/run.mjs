@@ -98,7 +98,8 @@ for (const suite of suites) {
   }
   const t0 = Date.now();
   if (suite.kind === 'node-test') {
-    const tap = join(results, `${suite.name}.tap`);
+    // Per-process names: several runs (e.g. of different filters) may share this checkout.
+    const tap = join(results, `${suite.name}-${process.pid}.tap`);
     rmSync(tap, { force: true });
     console.log(`\n=== ${suite.name} tests (${suite.files.length} files) ===`);
     const r = spawnSync(
@@ -121,7 +122,7 @@ for (const suite of suites) {
       countFailure(suite.name, 'code-server setup failed (scripts/setup-code-server.sh); suite not run');
       continue;
     }
-    const resultFile = join(results, `${suite.name}.json`);
+    const resultFile = join(results, `${suite.name}-${process.pid}.json`);
     rmSync(resultFile, { force: true });
     console.log(`\n=== ${suite.name} tests (${suite.files.length} files, code-server + chromium) ===`);
     const r = spawnSync(process.execPath, suite.command(suite.files, resultFile), {
