@@ -33,7 +33,7 @@ const builds = [
 ];
 // One browser bundle per webview: webview/<view>/main.ts → dist/webview/<view>.js (Lit with
 // legacy decorators, as webview/tsconfig.json says).
-const WEBVIEWS = ['modelEditor', 'activations', 'filters'].filter((v) => existsSync(`webview/${v}/main.ts`));
+const WEBVIEWS = ['modelEditor', 'activations', 'filters', 'training', 'embedding'].filter((v) => existsSync(`webview/${v}/main.ts`));
 if (WEBVIEWS.length) {
   builds.push({
     entryPoints: Object.fromEntries(WEBVIEWS.map((v) => [v, `webview/${v}/main.ts`])),

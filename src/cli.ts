@@ -23,6 +23,21 @@ const OPTIONS = {
   limit: { type: 'string' },
   'batch-size': { type: 'string' },
   'dying-threshold': { type: 'string' },
+  channel: { type: 'string' },
+  unit: { type: 'string' },
+  'cut-at': { type: 'string' },
+  hidden: { type: 'string' },
+  epochs: { type: 'string' },
+  'learning-rate': { type: 'string' },
+  'validation-split': { type: 'string' },
+  seed: { type: 'string' },
+  patience: { type: 'string' },
+  unfreeze: { type: 'string' },
+  'from-layer': { type: 'string' },
+  augment: { type: 'boolean' },
+  method: { type: 'string' },
+  perplexity: { type: 'string' },
+  iterations: { type: 'string' },
   backend: { type: 'string' },
   workers: { type: 'string' },
   verbose: { type: 'boolean' },
@@ -42,6 +57,17 @@ function nonNegativeInt(name: string, value: string | undefined): number | undef
   const n = Number(value);
   if (!Number.isInteger(n) || n < 0) throw new UsageError(`--${name} must be a whole number ≥ 0 (got "${value}")`);
   return n;
+}
+
+/** --unit Y,X: an output position, two whole numbers ≥ 0. */
+function unitPosition(value: string | undefined): [number, number] | undefined {
+  if (value === undefined) return undefined;
+  const parts = value.split(',').map((s) => s.trim());
+  const nums = parts.map(Number);
+  if (parts.length !== 2 || parts.some((s) => s === '') || nums.some((n) => !Number.isInteger(n) || n < 0)) {
+    throw new UsageError(`--unit must be Y,X with two whole numbers ≥ 0 (got "${value}")`);
+  }
+  return [nums[0], nums[1]];
 }
 
 function fraction(name: string, value: string | undefined): number | undefined {
@@ -83,6 +109,9 @@ async function main(argv: string[]): Promise<number> {
       limit: positiveInt('limit', values.limit),
       batchSize: positiveInt('batch-size', values['batch-size']),
       dyingThreshold: fraction('dying-threshold', values['dying-threshold']),
+      channel: nonNegativeInt('channel', values.channel),
+      unit: unitPosition(values.unit),
+      options: values,
       stdout: process.stdout,
       stderr: process.stderr,
       signal: new AbortController().signal,

@@ -96,13 +96,13 @@ function parseArgs(argv: string[]): Options {
 // ---------------------------------------------------------------------------------------------
 // data
 
-interface Split {
+export interface Split {
   images: Float32Array; // n × 28 × 28, in [0, 1]
   labels: Uint8Array;
   n: number;
 }
 
-async function loadSplit(prefix: 'train' | 't10k', limit?: number): Promise<Split> {
+export async function loadSplit(prefix: 'train' | 't10k', limit?: number): Promise<Split> {
   const img = await readIdxFile(path.join(DATA_DIR, `${prefix}-images-idx3-ubyte.gz`));
   const lab = await readIdxFile(path.join(DATA_DIR, `${prefix}-labels-idx1-ubyte.gz`));
   if (img.dims.length !== 3 || img.dims[1] !== 28 || img.dims[2] !== 28 || lab.dims[0] !== img.dims[0]) {
@@ -115,7 +115,7 @@ async function loadSplit(prefix: 'train' | 't10k', limit?: number): Promise<Spli
 }
 
 /** mulberry32: small, fast, good-enough seeded PRNG. */
-function rng(seed: number): () => number {
+export function rng(seed: number): () => number {
   let s = seed >>> 0;
   return () => {
     s = (s + 0x6d2b79f5) >>> 0;
@@ -126,7 +126,7 @@ function rng(seed: number): () => number {
   };
 }
 
-function shuffled(n: number, seed: number): Int32Array {
+export function shuffled(n: number, seed: number): Int32Array {
   const idx = new Int32Array(n);
   for (let i = 0; i < n; i++) idx[i] = i;
   const r = rng(seed);

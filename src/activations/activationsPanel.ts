@@ -24,6 +24,7 @@ import { webviewHtml, webviewOptions } from '../webviewHost/html';
 import { WebviewMessenger } from '../webviewHost/messenger';
 import { PanelStateStore } from '../webviewHost/panelState';
 import { errorMessage, toWireActivations } from '../webviewHost/wire';
+import { erfJobArgs, overlaySummary, toWireErf, type ReceptiveFieldOverlaySummary, type UnitSelection } from './unitReceptiveField';
 
 export const ACTIVATIONS_VIEW_TYPE = 'cnnLens.activations';
 
@@ -50,6 +51,9 @@ export interface ActivationsPanelSummary {
   renderedCanvases: number;
   /** Channels of `layer` marked dead in the view (the model's last dead-filter scan); [] when none. */
   deadChannels: number[];
+  /** The receptive-field overlay of the selected unit, once computed. */
+  receptiveField?: ReceptiveFieldOverlaySummary;
+  receptiveFieldError?: string;
   error?: string;
 }
 
@@ -75,6 +79,9 @@ export class ActivationsPanel extends Disposable {
   private dataset: Promise<DatasetInfo | undefined> | undefined;
   private readonly messenger: WebviewMessenger<ActivationsHostMessage, ActivationsWebviewMessage>;
   private cancel: AbortController | undefined;
+  private erfCancel: AbortController | undefined;
+  private erf: { summary?: ReceptiveFieldOverlaySummary; error?: string; running?: Promise<void>; pinned?: boolean } = {};
+  private overlayWaiters: (() => void)[] = [];
 
   static forModel(model: vscode.Uri, deps: ActivationsDeps): ActivationsPanel {
     const existing = ActivationsPanel.panels.get(model.fsPath);
@@ -133,6 +140,8 @@ export class ActivationsPanel extends Disposable {
   override dispose(): void {
     if (this.isDisposed) return;
     this.cancel?.abort();
+    this.erfCancel?.abort();
+    for (const w of this.overlayWaiters.splice(0)) w();
     if (ActivationsPanel.panels.get(this.model.fsPath) === this) ActivationsPanel.panels.delete(this.model.fsPath);
     void this.deps.store.delete(this.panelId);
     for (const w of this.renderWaiters.splice(0)) w();
@@ -172,8 +181,81 @@ export class ActivationsPanel extends Disposable {
       backend: this.result?.backend,
       renderedCanvases: this.rendered.layer === this.layer ? this.rendered.canvases : 0,
       deadChannels: layer ? [...(this.deadUnits()?.[layer.layer] ?? [])] : [],
+      receptiveField: this.erf.summary && { ...this.erf.summary },
+      receptiveFieldError: this.erf.error,
       error: this.error,
     };
+  }
+
+  /**
+   * Computes the receptive field of one unit of the channel on show and sends it to the webview
+   * (the webview's `selectUnit`, or the command's `unit` argument). A newer selection cancels an
+   * unfinished one.
+   */
+  async selectUnit(selection: UnitSelection, from: 'webview' | 'command' = 'command'): Promise<void> {
+    // A unit the command chose wins over the one a webview remembers from before, while it runs.
+    if (from === 'webview' && this.erf.pinned) return;
+    const info = await this.datasetInfo();
+    const request = erfJobArgs(this.model.fsPath, this.result, this.source, selection, info?.size);
+    if ('error' in request) {
+      this.erf = { error: request.error };
+      void this.messenger.post({ type: 'receptiveFieldError', message: request.error });
+      return;
+    }
+    this.erfCancel?.abort();
+    const controller = (this.erfCancel = new AbortController());
+    const requestId = this.requestId;
+    const { args } = request;
+    void this.messenger.post({ type: 'receptiveFieldLoading', layer: args.layer, channel: selection.channel, unit: selection.unit, images: selection.images });
+    const running = (async () => {
+      try {
+        const many = (args.limit ?? 1) > 1;
+        const result = await vscode.window.withProgress(
+          {
+            location: many ? vscode.ProgressLocation.Notification : vscode.ProgressLocation.Window,
+            title: `CNN Lens: receptive field of ${args.layer} #${selection.channel} (${selection.unit[0]}, ${selection.unit[1]})${many ? ` over ${args.limit} images` : ''}`,
+            cancellable: many,
+          },
+          (progress, token) => {
+            token.onCancellationRequested(() => controller.abort());
+            let last = 0;
+            return this.deps.engine.get().effectiveReceptiveField(args, {
+              signal: controller.signal,
+              onProgress: (done, total) => {
+                const pct = total > 0 ? (100 * done) / total : 0;
+                progress.report({ increment: pct - last });
+                last = pct;
+              },
+            });
+          },
+        );
+        if (this.isDisposed || controller.signal.aborted) return;
+        this.erf = { summary: overlaySummary(result) };
+        void this.messenger.post({ type: 'receptiveField', requestId, erf: toWireErf(result) });
+      } catch (err) {
+        if (this.isDisposed || controller.signal.aborted) return;
+        const message = errorMessage(err);
+        this.erf = { error: message };
+        this.deps.log.error(`Activations: receptive field: ${message}`);
+        void this.messenger.post({ type: 'receptiveFieldError', message });
+      }
+    })();
+    this.erf.running = running;
+    this.erf.pinned = from === 'command';
+    await running;
+    if (this.erf.running === running) this.erf.pinned = false;
+  }
+
+  /** Resolves when the webview reports the overlay of the last computed unit drawn (or after `timeoutMs`). */
+  whenOverlayDrawn(timeoutMs: number): Promise<void> {
+    if (!this.erf.summary || this.erf.summary.drawn) return Promise.resolve();
+    return new Promise((resolve) => {
+      const t = setTimeout(resolve, timeoutMs);
+      this.overlayWaiters.push(() => {
+        clearTimeout(t);
+        resolve();
+      });
+    });
   }
 
   /** Resolves when the webview reports it drew the current layer (or after `timeoutMs`). */
@@ -210,6 +292,9 @@ export class ActivationsPanel extends Disposable {
         this.result = result;
         this.source = source;
         this.error = undefined;
+        this.erf = {};
+        // A new image: nothing of it is drawn until the webview says so.
+        this.rendered = { layer: '', canvases: 0 };
       } catch (err) {
         if (controller.signal.aborted) return this.summary();
         this.error = errorMessage(err);
@@ -223,7 +308,9 @@ export class ActivationsPanel extends Disposable {
     if (!result) return this.summary();
     const names = result.layers.map((l) => l.layer);
     const wanted = [layer, this.layer].find((l) => l !== undefined && names.includes(l));
-    this.layer = wanted ?? result.layers.find((l) => l.shape.length === 3)?.layer ?? names[0];
+    const next = wanted ?? result.layers.find((l) => l.shape.length === 3)?.layer ?? names[0];
+    if (next !== this.layer) this.erf = {};
+    this.layer = next;
     await this.deps.store.set(this.panelId, { model: this.model.fsPath, image: this.source, layer: this.layer });
     await this.postImage();
     await this.postLayer();
@@ -298,6 +385,17 @@ export class ActivationsPanel extends Disposable {
         this.rendered = { layer: msg.layer, canvases: msg.canvases };
         if (msg.layer === this.layer) for (const w of this.renderWaiters.splice(0)) w();
         break;
+      case 'selectUnit':
+        await this.selectUnit({ layer: msg.layer, channel: msg.channel, unit: msg.unit, images: msg.images }, 'webview');
+        break;
+      case 'overlayRendered': {
+        const s = this.erf.summary;
+        if (s && s.layer === msg.layer && s.channel === msg.channel && s.unit[0] === msg.unit[0] && s.unit[1] === msg.unit[1]) {
+          s.drawn = { box: msg.box, heatmap: msg.heatmap };
+          for (const w of this.overlayWaiters.splice(0)) w();
+        }
+        break;
+      }
       case 'cspViolation':
         break;
     }

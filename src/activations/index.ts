@@ -3,8 +3,9 @@
  * restore-after-reload serializer.
  *
  * Arguments: a `Uri` (an image from the Explorer's context menu or the image preview's title bar,
- * or a model file), or `{ model?: Uri, image?: Uri, index?: number, layer?: string }` (model
- * editor, tests). Without a model it uses the model open in the CNN Lens editor, else the active
+ * or a model file), or `{ model?: Uri, image?: Uri, index?: number, layer?: string, channel?: number,
+ * unit?: [y, x], erfImages?: number, waitForRenderMs?: number }` (model editor, tests; `unit`
+ * shows that unit's receptive field over the input). Without a model it uses the model open in the CNN Lens editor, else the active
  * model file, else asks with a QuickPick of the workspace's models; without an image it uses the
  * image in the active editor, else asks (dataset index or image file). Returns the panel's state
  * (`ActivationsPanelSummary`), or undefined when the user cancelled.
@@ -36,6 +37,11 @@ export interface InspectActivationsArgs {
   layer?: string;
   /** Wait up to this many ms for the webview to report the grid drawn before returning (tests). */
   waitForRenderMs?: number;
+  /** With `unit`: enlarge this channel of `layer` and show the receptive field of unit [y, x]. */
+  channel?: number;
+  unit?: [number, number];
+  /** The ERF averages over the first N dataset images (default 0: the image on show). */
+  erfImages?: number;
 }
 
 function parseArgs(arg: unknown): InspectActivationsArgs {
@@ -52,7 +58,14 @@ function parseArgs(arg: unknown): InspectActivationsArgs {
     index: typeof a.index === 'number' && Number.isInteger(a.index) && a.index >= 0 ? a.index : undefined,
     layer: typeof a.layer === 'string' ? a.layer : undefined,
     waitForRenderMs: typeof a.waitForRenderMs === 'number' ? a.waitForRenderMs : undefined,
+    channel: isIndex(a.channel) ? a.channel : undefined,
+    unit: Array.isArray(a.unit) && a.unit.length === 2 && a.unit.every(isIndex) ? [a.unit[0] as number, a.unit[1] as number] : undefined,
+    erfImages: isIndex(a.erfImages) ? a.erfImages : undefined,
   };
+}
+
+function isIndex(v: unknown): v is number {
+  return typeof v === 'number' && Number.isInteger(v) && v >= 0;
 }
 
 function activeImage(): vscode.Uri | undefined {
@@ -116,11 +129,12 @@ export function registerActivations(options: ActivationsOptions): vscode.Disposa
       if (!source) return panel.summary();
     }
     const summary = await panel.show(source, args.layer);
-    if (args.waitForRenderMs && !summary.error) {
-      await panel.whenRendered(args.waitForRenderMs);
-      return panel.summary();
+    if (args.waitForRenderMs && !summary.error) await panel.whenRendered(args.waitForRenderMs);
+    if (args.unit && summary.layer && !summary.error) {
+      await panel.selectUnit({ layer: summary.layer, channel: args.channel ?? 0, unit: args.unit, images: args.erfImages ?? 0 });
+      if (args.waitForRenderMs) await panel.whenOverlayDrawn(args.waitForRenderMs);
     }
-    return summary;
+    return panel.summary();
   });
 
   const serializer = registerPanelSerializer(ACTIVATIONS_VIEW_TYPE, store, (panel, id, record) => ActivationsPanel.restore(panel, id, record, deps));

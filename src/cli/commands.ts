@@ -14,6 +14,11 @@ import { ProgressBar } from './progressBar';
 import { formatTable, thousands } from '../engine/report/textTable';
 import { formatSummaryText } from '../engine/report/summaryText';
 import { UsageError } from './usage';
+import { rfCommand } from './rfCommand';
+import { erfCommand } from './erfCommand';
+import { trainHeadCommand } from './trainHeadCommand';
+import { fineTuneCommand } from './fineTuneCommand';
+import { embedCommand } from './embedCommand';
 
 export interface CliContext {
   model: string;
@@ -26,6 +31,12 @@ export interface CliContext {
   limit?: number;
   batchSize?: number;
   dyingThreshold?: number;
+  /** --channel C (erf). */
+  channel?: number;
+  /** --unit Y,X (erf). */
+  unit?: [number, number];
+  /** Every parsed flag by its name (`--learning-rate` → `options['learning-rate']`), for commands with many. */
+  options?: Record<string, unknown>;
   stdout: NodeJS.WriteStream;
   stderr: NodeJS.WriteStream;
   signal: AbortSignal;
@@ -277,6 +288,16 @@ export const COMMANDS: Record<string, Command> = {
       else printEvaluate(ctx, r);
     },
   },
+
+  rf: rfCommand,
+
+  erf: erfCommand,
+
+  'train-head': trainHeadCommand,
+
+  'fine-tune': fineTuneCommand,
+
+  embed: embedCommand,
 
   report: {
     check(ctx) {

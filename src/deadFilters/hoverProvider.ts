@@ -28,6 +28,8 @@ export class LayerHoverProvider implements vscode.HoverProvider {
   constructor(
     private readonly store: ScanResultsStore,
     private readonly reportCommand: string,
+    /** More about a layer from other features (the receptive-field line), when known. */
+    private readonly receptiveFieldLine?: (model: string, layer: string) => string | undefined,
   ) {}
 
   provideHover(document: vscode.TextDocument, position: vscode.Position): vscode.Hover | undefined {
@@ -76,6 +78,7 @@ export class LayerHoverProvider implements vscode.HoverProvider {
                 }
               : undefined,
           reportCommand: stored ? `command:${this.reportCommand}?${args}` : undefined,
+          receptiveField: this.receptiveFieldLine?.(model, str.value),
         }),
       );
       if (parts.length >= MAX_MODELS) break;

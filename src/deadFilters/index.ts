@@ -32,7 +32,13 @@ export interface DeadFiltersApi {
   noteModelSummary(model: vscode.Uri, summary: ModelSummary): Promise<void>;
 }
 
-export function registerDeadFilters(context: vscode.ExtensionContext, engine: EngineHost, log: vscode.LogOutputChannel): DeadFiltersApi {
+export function registerDeadFilters(
+  context: vscode.ExtensionContext,
+  engine: EngineHost,
+  log: vscode.LogOutputChannel,
+  /** Extra hover line per layer (the receptive field), when known. */
+  receptiveFieldLine?: (model: string, layer: string) => string | undefined,
+): DeadFiltersApi {
   const store = new ScanResultsStore(context.workspaceState, (model) => resolveScanSettings(model), log);
   setCurrentStore(store);
   const docsUri = vscode.Uri.joinPath(context.extensionUri, 'README.md').with({ fragment: 'dead-filters' });
@@ -50,7 +56,7 @@ export function registerDeadFilters(context: vscode.ExtensionContext, engine: En
     view,
     reports,
     vscode.workspace.registerTextDocumentContentProvider(REPORT_SCHEME, reports),
-    vscode.languages.registerHoverProvider(HOVER_SELECTOR, new LayerHoverProvider(store, SHOW_REPORT_COMMAND)),
+    vscode.languages.registerHoverProvider(HOVER_SELECTOR, new LayerHoverProvider(store, SHOW_REPORT_COMMAND, receptiveFieldLine)),
     registerScanCommand({ engine, store, log, findModels: () => tree.findModels(), showReport: showScanReport }),
     vscode.commands.registerCommand(SHOW_REPORT_COMMAND, async (arg?: unknown) => {
       const model = modelUriFromArg(arg) ?? activeModelUri() ?? (store.all().length === 1 ? vscode.Uri.file(store.all()[0].model) : undefined);

@@ -44,6 +44,8 @@ export interface HoverInput {
   scan?: { layer: ScanLayerResult; images: number; dyingThreshold: number; histogram?: string; deadTiles?: string; scannedAt?: number };
   /** Command URI (trusted in the hover) opening the full report, when a scan exists. */
   reportCommand?: string;
+  /** Plain-text line about the layer's receptive field ("Receptive field: 5×5, stride 2 …"). */
+  receptiveField?: string;
 }
 
 /** The hover for one layer of one model. */
@@ -57,6 +59,10 @@ export function hoverMarkdown(input: HoverInput): string {
     lines.push('| Output shape | Parameters | Activation |');
     lines.push('|---|---:|---|');
     lines.push(`| \`${formatShape(summary.outputShape)}\` | ${formatInt(summary.params)} | ${escapeMd(summary.activation ?? scan?.layer.activation ?? '—')} |`);
+    lines.push('');
+  }
+  if (input.receptiveField) {
+    lines.push(escapeMd(input.receptiveField));
     lines.push('');
   }
   if (scan) {

@@ -8,6 +8,8 @@ import type { BackendPreference } from './backendNames';
 import type {
   ActivationsArgs,
   DatasetInfo,
+  ErfArgs,
+  ErfRadiiArgs,
   JobArgs,
   JobName,
   JobResultOf,
@@ -17,6 +19,29 @@ import type { SkippedFile } from './io/datasets/types';
 import type { ScanAccumulator, ScanResult } from './analyses/scan';
 import type { EvalAccumulator, EvalResult } from './analyses/evaluate';
 import { WorkerPool, defaultPoolSize } from './workerPool';
+import type { FeatureShard } from './training/featureCache';
+import type { TrainingMode, TrainingOptions, TrainingPlan, TrainingProgress, TrainingResult } from './training/types';
+import type { CodesAccumulator, EmbeddingFrame, EmbeddingResult, EmbedOptions, EmbedPhase } from './embedding/embedData';
+import { checkEmbedOptions, mergeCodes } from './embedding/embedData';
+import type { EmbedProgressDetail } from './jobs';
+
+export interface EmbedCallOptions {
+  /** Intermediate layouts while t-SNE / UMAP iterate (at most every ~100 ms). */
+  onFrame?(frame: EmbeddingFrame): void;
+  /** Progress of every phase: codes (images), neighbors (rows), affinities, optimize (iterations), quality. */
+  onPhase?(phase: EmbedPhase, done: number, total: number): void;
+}
+
+export interface EmbedReport extends EmbeddingResult {
+  backend: string;
+  dataset: DatasetInfo;
+  /** Files skipped while listing or decoding. */
+  skipped: SkippedFile[];
+  /** Seconds of the quality figures (not in `seconds`). */
+  qualitySeconds: number;
+  /** Seconds per projection phase (t-SNE: neighbors, affinities, optimize). */
+  timings: Record<string, number>;
+}
 
 export interface CallOptions {
   signal?: AbortSignal;
@@ -80,6 +105,11 @@ export class EngineClient {
     return this.call('summary', { model }, { ...options, worker: 0 });
   }
 
+  /** Theoretical receptive field of every layer (pure metadata, like `summary`). */
+  receptiveField(model: string, options?: CallOptions): Promise<JobResultOf<'receptiveField'>> {
+    return this.call('receptiveField', { model }, { ...options, worker: 0 });
+  }
+
   activations(args: ActivationsArgs, options?: CallOptions): Promise<JobResultOf<'activations'>> {
     return this.call('activations', args, { ...options, worker: 0 });
   }
@@ -90,6 +120,16 @@ export class EngineClient {
 
   datasetInfo(model: string, data?: string, options?: CallOptions): Promise<DatasetInfo> {
     return this.call('datasetInfo', { model, data }, { ...options, worker: 0 });
+  }
+
+  /** Effective receptive field of one unit (heat map, centre, radii); progress per batch of images. */
+  effectiveReceptiveField(args: ErfArgs, options?: CallOptions): Promise<JobResultOf<'effectiveReceptiveField'>> {
+    return this.call('effectiveReceptiveField', args, { ...options, worker: 0 });
+  }
+
+  /** ERF radii of the centre unit of every spatial layer (or `args.layers`), for the receptive-field table. */
+  erfRadiiPerLayer(args: ErfRadiiArgs, options?: CallOptions): Promise<JobResultOf<'erfRadiiPerLayer'>> {
+    return this.call('erfRadiiPerLayer', args, { ...options, worker: 0 });
   }
 
   /** Splits `[0, n)` into at most `parts` contiguous, nearly equal ranges. */
@@ -105,10 +145,11 @@ export class EngineClient {
   }
 
   private async runSharded<A>(
-    op: 'scanShard' | 'evaluateShard',
+    op: 'scanShard' | 'evaluateShard' | 'embedShard',
     model: string,
     job: DatasetJobOptions,
     options: CallOptions,
+    extraArgs: Record<string, unknown> = {},
   ): Promise<{ info: DatasetInfo; shards: ShardResult<A>[]; seconds: number; backend: string }> {
     const started = Date.now();
     const info = await this.datasetInfo(model, job.data, options);
@@ -120,7 +161,7 @@ export class EngineClient {
       ranges.map(([start, end], i) =>
         this.pool.run<ShardResult<A>>(
           op,
-          { model, data: info.path, start, end, batchSize: job.batchSize ?? 64 },
+          { ...extraArgs, model, data: info.path, start, end, batchSize: job.batchSize ?? 64 },
           {
             worker: i,
             signal: options.signal,
@@ -156,6 +197,119 @@ export class EngineClient {
       { worker: 0, signal: options.signal },
     );
     return { ...result, backend, seconds, dataset: info, skipped: [...info.skipped, ...shards.flatMap((s) => s.skipped)] };
+  }
+
+  /**
+   * Codes of a layer for the dataset's images (sharded over the pool, `onProgress` per image),
+   * then their 2-D projection in one worker (`onFrame` while t-SNE / UMAP iterate; `onPhase` for
+   * every phase, the codes included).
+   */
+  async embed(model: string, job: DatasetJobOptions & EmbedOptions = {}, options: CallOptions & EmbedCallOptions = {}): Promise<EmbedReport> {
+    checkEmbedOptions(job);
+    const { info, shards, seconds: codeSeconds, backend } = await this.runSharded<CodesAccumulator>(
+      'embedShard',
+      model,
+      job,
+      {
+        signal: options.signal,
+        onProgress: (done, total) => {
+          options.onProgress?.(done, total, { phase: 'codes' } satisfies EmbedProgressDetail);
+          options.onPhase?.('codes', done, total);
+        },
+      },
+      { layer: job.layer },
+    );
+    const codes = mergeCodes(shards.map((s) => s.accumulator));
+    if (codes.count < 3) throw new Error(`${info.path}: need at least 3 readable images to embed (got ${codes.count})`);
+    const { data: _data, limit: _limit, batchSize: _batch, layer: _layer, ...projection } = job;
+    const result = await this.call(
+      'embedProject',
+      { codes: codes.codes, n: codes.count, dims: codes.dims, labels: codes.labels, options: projection },
+      {
+        worker: 0,
+        signal: options.signal,
+        onProgress: (done, total, detail) => {
+          const d = detail as EmbedProgressDetail | undefined;
+          if (!d) return;
+          options.onPhase?.(d.phase, done, total);
+          if (d.frame) options.onFrame?.(d.frame);
+        },
+      },
+    );
+    return {
+      method: result.method,
+      layer: codes.layer,
+      dims: codes.dims,
+      points: result.points,
+      labels: codes.labels,
+      predicted: codes.predicted,
+      classNames: info.classNames ? [...info.classNames] : null,
+      ids: codes.ids,
+      knnAccuracy: result.knnAccuracy,
+      trustworthiness: result.trustworthiness,
+      trustworthinessSample: result.trustworthinessSample,
+      seconds: result.seconds,
+      codeSeconds,
+      backend,
+      dataset: info,
+      skipped: [...info.skipped, ...shards.flatMap((s) => s.skipped)],
+      qualitySeconds: result.qualitySeconds,
+      timings: result.timings,
+    };
+  }
+
+  /**
+   * Transfer learning, before anything is trained: resolved options, classes, split sizes, the
+   * layers kept / frozen / trained and their parameter counts. Bad input (data, layer names,
+   * an existing target folder) is reported here.
+   */
+  planTraining(model: string, mode: TrainingMode, options: TrainingOptions, call: CallOptions = {}): Promise<TrainingPlan> {
+    return this.call('planTraining', { model, mode, options }, { worker: 0, signal: call.signal });
+  }
+
+  /**
+   * Trains a new classifier head on the frozen base and saves base + head as a new model folder.
+   * The base's features are computed once, sharded over the pool (progress detail
+   * `{phase: 'features'}`), then one worker trains the head (`{phase: 'batch'}`, `{phase: 'epoch'}`).
+   *
+   * Cancelling (`call.signal`) is a STOP, not an abort, once training has started: the job ends at
+   * the next batch boundary, and if at least one epoch has finished the best epoch so far is
+   * saved and the promise RESOLVES with `cancelled: true`. Cancelled before the first epoch ends
+   * (or while the features are computed), nothing is written and it rejects with CancelledError.
+   */
+  async trainHead(model: string, options: TrainingOptions, call: CallOptions = {}): Promise<TrainingResult> {
+    const plan = await this.planTraining(model, 'head', options, call);
+    const n = plan.trainImages + plan.validationImages;
+    const ranges = EngineClient.shards(n, this.pool.size);
+    const done = new Array<number>(ranges.length).fill(0);
+    const shards = await Promise.all(
+      ranges.map(([start, end], i) =>
+        this.pool.run<FeatureShard>(
+          'extractFeaturesShard',
+          { model, options, start, end },
+          {
+            worker: i,
+            signal: call.signal,
+            onProgress: (d) => {
+              done[i] = d;
+              const sum = done.reduce((a, b) => a + b, 0);
+              call.onProgress?.(sum, n, { phase: 'features', done: sum, total: n } satisfies TrainingProgress);
+            },
+          },
+        ),
+      ),
+    );
+    return this.pool.run<TrainingResult>('trainHead', { model, options, shards }, { worker: 0, stop: call.signal, onProgress: call.onProgress });
+  }
+
+  /**
+   * Fine-tunes the model's top layers (`unfreeze` / `fromLayer`; BatchNormalization stays frozen
+   * and in inference mode) and saves the result as a new model folder; `before` is the source
+   * model on the same validation split. One worker. Cancelling works as for `trainHead`.
+   */
+  async fineTune(model: string, options: TrainingOptions, call: CallOptions = {}): Promise<TrainingResult> {
+    await this.planTraining(model, 'fine-tune', options, call);
+    return this.pool.run<TrainingResult>('fineTune', { model, options }, { worker: 0, stop: call.signal, onProgress: call.onProgress });
   }
 
   dispose(): Promise<void> {

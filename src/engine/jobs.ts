@@ -14,9 +14,13 @@ import { loadModel } from './io/models';
 import { openDataset, loadSingleImage, type Batch, type Dataset, type SkippedFile } from './io/datasets';
 import { loadCnnLensConfig, type CnnLensConfig } from './config/cnnlensConfig';
 import { summarize, type ModelSummary } from './analyses/summary';
+import { receptiveField, type ReceptiveFieldReport } from './analyses/receptiveField';
 import { activations, type LayerActivations } from './analyses/activations';
 import { filterLayers, filters, type FilterTiles as LayerFilters } from './analyses/filters';
 import { activationPoints } from './analyses/activationPoints';
+import { accumulateCodes, createCodesAccumulator, embeddingLayer, projectCodes, type CodesAccumulator, type EmbeddingProjection, type EmbedOptions, type EmbedPhase } from './analyses/embed';
+import { effectiveReceptiveField, erfRadiiPerLayer, type ErfRadiiTable, type ErfResult } from './analyses/effectiveReceptiveField';
+import { erfImageStream, type ErfImageSource, type ErfImagesSummary } from './erfImages';
 import {
   accumulateBatch as accumulateScanBatch,
   createScanAccumulator,
@@ -33,9 +37,19 @@ import {
   type EvalAccumulator,
   type EvalResult,
 } from './analyses/evaluate';
+import { prepareTraining } from './training/plan';
+import { extractFeatureShard, type FeatureShard } from './training/featureCache';
+import { trainHeadJob, type TrainHeadArgs } from './training/trainHead';
+import { fineTuneJob, type FineTuneArgs } from './training/fineTune';
+import type { TrainingMode, TrainingOptions, TrainingPlan, TrainingResult } from './training/types';
 
 export interface JobContext {
   signal: AbortSignal;
+  /**
+   * Cooperative stop (training jobs): finish at the next safe point and return what was done;
+   * distinct from `signal`, which abandons the job.
+   */
+  stop?: AbortSignal;
   backend: BackendName;
   /** `detail`: an intermediate result for the caller's `onProgress` (see `JobProgress.detail`). */
   progress(done: number, total: number, detail?: unknown): void;
@@ -130,6 +144,10 @@ export interface SummaryJobResult {
   summary: ModelSummary;
 }
 
+export interface ReceptiveFieldJobResult extends ReceptiveFieldReport {
+  backend: BackendName;
+}
+
 export interface ActivationsArgs extends ModelArgs {
   /** An image file; or, instead, item `index` of the dataset `data` (default: the model's dataset). */
   image?: string;
@@ -190,9 +208,82 @@ export interface FinishScanArgs extends ModelArgs {
   dyingThreshold: number;
 }
 
+/** Images for an effective-receptive-field job: `image`, or items [start, start + limit) of `data`. */
+export interface ErfImagesArgs extends ModelArgs {
+  /** One image file (instead of a dataset). */
+  image?: string;
+  /** Dataset (default: the model's, from cnnlens.json). */
+  data?: string;
+  /** At most this many images (default 32). */
+  limit?: number;
+  /** First dataset item (default 0). */
+  start?: number;
+}
+
+export interface ErfArgs extends ErfImagesArgs {
+  layer: string;
+  /** Default: all channels summed. */
+  channel?: number;
+  /** [y, x]; default the centre unit. */
+  unit?: [number, number];
+}
+
+export interface ErfJobResult extends ErfResult, ErfImagesSummary {
+  backend: BackendName;
+}
+
+export interface ErfRadiiArgs extends ErfImagesArgs {
+  /** Default: every spatial layer. */
+  layers?: string[];
+}
+
+export interface ErfRadiiJobResult extends ErfRadiiTable {
+  backend: BackendName;
+  source: string;
+  imagesUsed: string[];
+  skipped: SkippedFile[];
+}
+
+async function erfSource(config: CnnLensConfig, args: ErfImagesArgs): Promise<ErfImageSource> {
+  return args.image ? { kind: 'image', file: args.image } : { kind: 'dataset', dataset: await datasetFor(config, args.data, args.model) };
+}
+
+export interface EmbedShardArgs extends ShardArgs {
+  /** Layer to embed (default: cnnlens.json's penultimateLayer, else the input of the last Dense layer). */
+  layer?: string;
+}
+
+export interface EmbedProjectArgs {
+  /** Row-major n × dims codes. */
+  codes: Float32Array;
+  n: number;
+  dims: number;
+  labels: Int32Array | null;
+  options: EmbedOptions;
+}
+
+/** `detail` of an embedding job's progress: the phase, and during the optimisation a frame. */
+export interface EmbedProgressDetail {
+  phase: EmbedPhase;
+  frame?: { iteration: number; iterations: number; points: Float32Array };
+}
+
 export interface FinishEvalArgs {
   shards: EvalAccumulator[];
   classNames?: string[];
+}
+
+export interface PlanTrainingArgs extends ModelArgs {
+  mode: TrainingMode;
+  options: TrainingOptions;
+}
+
+export interface FeatureShardArgs extends ModelArgs {
+  options: TrainingOptions;
+  /** Items [start, end) of the data listing. */
+  start: number;
+  end: number;
+  batchSize?: number;
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -239,6 +330,11 @@ export const JOBS = {
     return { backend: ctx.backend, summary: summarize(model) };
   },
 
+  async receptiveField(args: ModelArgs, ctx: JobContext): Promise<ReceptiveFieldJobResult> {
+    const model = await getModel(args.model);
+    return { backend: ctx.backend, ...receptiveField(model) };
+  },
+
   async activations(args: ActivationsArgs, ctx: JobContext): Promise<ActivationsJobResult> {
     const { model, config } = await modelAndConfig(args.model);
     const item = args.image
@@ -265,6 +361,21 @@ export const JOBS = {
       layers.push(await filters(model, name));
     }
     return { backend: ctx.backend, layers };
+  },
+
+  async effectiveReceptiveField(args: ErfArgs, ctx: JobContext): Promise<ErfJobResult> {
+    const { model, config } = await modelAndConfig(args.model);
+    const images = erfImageStream(model, config.preprocessing, await erfSource(config, args), args, ctx);
+    const result = await effectiveReceptiveField(model, args.layer, images.batches, { channel: args.channel, unit: args.unit }, ctx.signal);
+    return { backend: ctx.backend, ...result, ...images.summary() };
+  },
+
+  async erfRadiiPerLayer(args: ErfRadiiArgs, ctx: JobContext): Promise<ErfRadiiJobResult> {
+    const { model, config } = await modelAndConfig(args.model);
+    const images = erfImageStream(model, config.preprocessing, await erfSource(config, args), args, ctx);
+    const table = await erfRadiiPerLayer(model, images.batches, { layers: args.layers }, ctx.signal);
+    const { source, imagesUsed, skipped } = images.summary();
+    return { backend: ctx.backend, ...table, source, imagesUsed, skipped };
   },
 
   async datasetInfo(args: DatasetArgs): Promise<DatasetInfo> {
@@ -299,6 +410,61 @@ export const JOBS = {
       },
       accumulateEval,
     );
+  },
+
+  async embedShard(args: EmbedShardArgs, ctx: JobContext): Promise<ShardResult<CodesAccumulator>> {
+    const config = await loadCnnLensConfig(args.model);
+    return runShard(
+      args,
+      ctx,
+      (model, dataset) => createCodesAccumulator(model, embeddingLayer(model, args.layer, config.penultimateLayer), !!dataset.classNames),
+      accumulateCodes,
+    );
+  },
+
+  /** t-SNE / PCA / UMAP of codes; frames (fresh arrays, transferred) at most every ~100 ms. */
+  embedProject(args: EmbedProjectArgs, ctx: JobContext): Promise<EmbeddingProjection> {
+    return projectCodes(args.codes, args.n, args.dims, args.labels, args.options, {
+      signal: ctx.signal,
+      // The optimisation's progress travels with its frames.
+      onProgress: (done, total, phase) => {
+        if (phase !== 'optimize') ctx.progress(done, total, { phase } satisfies EmbedProgressDetail);
+      },
+      onFrame: (frame) => ctx.progress(frame.iteration, frame.iterations, { phase: 'optimize', frame } satisfies EmbedProgressDetail),
+    });
+  },
+
+  /** Transfer learning: options resolved, data and layers checked, nothing trained. */
+  async planTraining(args: PlanTrainingArgs): Promise<TrainingPlan> {
+    const { model, config } = await modelAndConfig(args.model);
+    return (await prepareTraining(model, config, args.mode, args.options)).plan;
+  },
+
+  /** Frozen-base features of items [start, end) for head training (see training/featureCache.ts). */
+  async extractFeaturesShard(args: FeatureShardArgs, ctx: JobContext): Promise<FeatureShard> {
+    const { model, config } = await modelAndConfig(args.model);
+    const { data, split, cut } = await prepareTraining(model, config, 'head', args.options);
+    return extractFeatureShard(model, data, {
+      cutAt: cut!.cutAt,
+      base: cut!.base,
+      start: args.start,
+      end: args.end,
+      batchSize: args.batchSize ?? 64,
+      validation: split.validation,
+      preprocessing: config.preprocessing,
+      signal: ctx.signal,
+      onProgress: (done, total) => ctx.progress(done, total),
+    });
+  },
+
+  /** Trains the new head on the merged feature shards and saves base + head (one worker). */
+  trainHead(args: TrainHeadArgs, ctx: JobContext): Promise<TrainingResult> {
+    return trainHeadJob(args, ctx);
+  },
+
+  /** Fine-tunes the model's top layers and saves the result (one worker). */
+  fineTune(args: FineTuneArgs, ctx: JobContext): Promise<TrainingResult> {
+    return fineTuneJob(args, ctx);
   },
 
   async finishEvaluate(args: FinishEvalArgs): Promise<EvalResult> {

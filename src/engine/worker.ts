@@ -12,6 +12,7 @@ const port = parentPort;
 if (!port) throw new Error('worker.ts must run in a worker thread');
 const init = workerData as WorkerInit;
 const controllers = new Map<number, AbortController>();
+const stops = new Map<number, AbortController>();
 
 function post(msg: FromWorker, transfer: ArrayBuffer[] = []): void {
   port!.postMessage(msg, transfer);
@@ -28,12 +29,15 @@ backendReady.catch(() => undefined);
 async function runJob(id: number, op: string, args: unknown): Promise<void> {
   const controller = new AbortController();
   controllers.set(id, controller);
+  const stop = new AbortController();
+  stops.set(id, stop);
   try {
     const job = (JOBS as Record<string, (a: unknown, c: JobContext) => Promise<unknown>>)[op];
     if (!job) throw new Error(`Unknown engine operation "${op}"`);
     const backend = await backendReady;
     const ctx: JobContext = {
       signal: controller.signal,
+      stop: stop.signal,
       backend: backend.name,
       progress: (done, total, detail) =>
         detail === undefined ? post({ kind: 'progress', id, done, total }) : post({ kind: 'progress', id, done, total, detail }, transferablesOf(detail)),
@@ -43,13 +47,17 @@ async function runJob(id: number, op: string, args: unknown): Promise<void> {
     post({ kind: 'result', id, value }, transferablesOf(value));
   } catch (err) {
     const e = err instanceof Error ? err : new Error(String(err));
-    post({ kind: 'error', id, message: e.message, stack: e.stack, cancelled: controller.signal.aborted });
+    // A job that gives up after a stop request (nothing to return yet) counts as cancelled too.
+    const cancelled = controller.signal.aborted || (stop.signal.aborted && e.message === 'Cancelled');
+    post({ kind: 'error', id, message: e.message, stack: e.stack, cancelled });
   } finally {
     controllers.delete(id);
+    stops.delete(id);
   }
 }
 
 port.on('message', (msg: ToWorker) => {
   if (msg.kind === 'cancel') controllers.get(msg.id)?.abort();
+  else if (msg.kind === 'stop') stops.get(msg.id)?.abort();
   else void runJob(msg.id, msg.op, msg.args);
 });

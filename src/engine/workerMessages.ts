@@ -20,7 +20,16 @@ export interface JobCancel {
   id: number;
 }
 
-export type ToWorker = JobRequest | JobCancel;
+/**
+ * Cooperative stop: the job finishes at its next safe point and returns a (partial) result, e.g.
+ * a training job saves its best epoch so far. Unlike `cancel`, the result is not thrown away.
+ */
+export interface JobStop {
+  kind: 'stop';
+  id: number;
+}
+
+export type ToWorker = JobRequest | JobCancel | JobStop;
 
 export interface JobProgress {
   kind: 'progress';

@@ -16,6 +16,11 @@ export interface RunOptions {
   onProgress?: (done: number, total: number, detail?: unknown) => void;
   /** Index of the worker to run on (modulo the pool size); default: the least busy. */
   worker?: number;
+  /**
+   * Cooperative stop (see `JobStop`): when aborted, the job is asked to finish early and its
+   * result still resolves the promise. Only jobs that read `ctx.stop` react to it.
+   */
+  stop?: AbortSignal;
 }
 
 export class CancelledError extends Error {
@@ -157,6 +162,11 @@ export class WorkerPool {
         },
         { once: true },
       );
+      const stop = (): void => {
+        if (this.pending.has(id)) pw.thread.postMessage({ kind: 'stop', id });
+      };
+      if (options.stop?.aborted) stop();
+      else options.stop?.addEventListener('abort', stop, { once: true });
     });
   }
 

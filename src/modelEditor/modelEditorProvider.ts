@@ -20,6 +20,8 @@ import { Disposable } from '../webviewHost/dispose';
 import { webviewHtml, webviewOptions } from '../webviewHost/html';
 import { WebviewMessenger } from '../webviewHost/messenger';
 import type { ActiveModelTracker } from '../webviewHost/models';
+import type { ReceptiveFieldStore } from '../receptiveField/receptiveFieldStore';
+import { computeEffectiveReceptiveFields } from '../receptiveField/effectiveRadii';
 import { errorMessage, toWireDataset, toWireSummary } from '../webviewHost/wire';
 
 export const MODEL_EDITOR_VIEW_TYPE = 'cnnLens.modelEditor';
@@ -33,6 +35,8 @@ export interface ModelEditorDeps {
   onDidChangeDeadUnits?: vscode.Event<vscode.Uri | undefined>;
   /** Called with each summary the editor loads (e.g. to share it with hovers). */
   onSummary?: (model: vscode.Uri, summary: ModelSummary) => void;
+  /** Receptive fields per model: the editor's RF columns (and, through the store, hovers). */
+  receptiveFields?: ReceptiveFieldStore;
 }
 
 /** What an open model editor shows, for tests (`cnnLens._modelEditorState`). */
@@ -44,6 +48,8 @@ export interface ModelEditorStateSummary {
   error?: string;
   /** The webview has asked for its data at least once. */
   webviewReady: boolean;
+  /** Layers with a theoretical receptive field sent to the table; with ERF radii. */
+  receptiveFields: { layers: number; withErf: number; erf: 'none' | 'computing' | 'done'; error?: string };
 }
 
 class ModelDocument implements vscode.CustomDocument {
@@ -65,7 +71,7 @@ class ModelEditorSession extends Disposable {
     private readonly onDisposed: (s: ModelEditorSession) => void,
   ) {
     super();
-    this.state = { model: uri.fsPath, status: 'loading', layers: 0, webviewReady: false };
+    this.state = { model: uri.fsPath, status: 'loading', layers: 0, webviewReady: false, receptiveFields: { layers: 0, withErf: 0, erf: 'none' } };
     panel.webview.options = webviewOptions(deps.extensionUri);
     this.messenger = this.register(
       new WebviewMessenger(panel.webview, validateModelEditorMessage, (m) => this.onMessage(m), deps.log, `Model editor (${path.basename(uri.fsPath)})`),
@@ -93,6 +99,13 @@ class ModelEditorSession extends Disposable {
       this.register(
         deps.onDidChangeDeadUnits((changed) => {
           if (!changed || changed.toString() === uri.toString()) void this.sendDeadUnits();
+        }),
+      );
+    }
+    if (deps.receptiveFields) {
+      this.register(
+        deps.receptiveFields.onDidChange((changed) => {
+          if (changed.fsPath === uri.fsPath) this.postReceptiveFields();
         }),
       );
     }
@@ -139,6 +152,7 @@ class ModelEditorSession extends Disposable {
     this.state = { ...this.state, status: 'ready', layers: loaded.summary.layers.length, backend: loaded.backend, error: undefined };
     void this.messenger.post({ type: 'model', fileName: vscode.workspace.asRelativePath(this.uri, true), backend: loaded.backend, summary: toWireSummary(loaded.summary) });
     void this.sendDeadUnits();
+    void this.sendReceptiveFields();
     try {
       const info = await this.deps.engine.get().datasetInfo(this.uri.fsPath);
       if (!this.isDisposed) void this.messenger.post({ type: 'dataset', dataset: toWireDataset(info) });
@@ -150,6 +164,39 @@ class ModelEditorSession extends Disposable {
   private async sendDeadUnits(): Promise<void> {
     if (!this.state.webviewReady) return;
     void this.messenger.post({ type: 'deadUnits', deadUnits: this.deps.getDeadUnits?.(this.uri) ?? null });
+  }
+
+  /** Computes the theoretical fields (once per model version) and sends them to the table. */
+  private async sendReceptiveFields(): Promise<void> {
+    const store = this.deps.receptiveFields;
+    if (!store) return;
+    try {
+      await store.theoretical(this.uri);
+      this.postReceptiveFields();
+    } catch (err) {
+      const error = errorMessage(err);
+      this.deps.log.warn(`Model editor: receptive fields of ${this.uri.fsPath}: ${error}`);
+      this.state = { ...this.state, receptiveFields: { ...this.state.receptiveFields, error } };
+      if (!this.isDisposed) void this.messenger.post({ type: 'receptiveFields', layers: [], erf: 'none', note: error });
+    }
+  }
+
+  private postReceptiveFields(): void {
+    const known = this.deps.receptiveFields?.peek(this.uri);
+    if (!known || this.isDisposed) return;
+    this.state = {
+      ...this.state,
+      receptiveFields: { layers: known.layers.length, withErf: known.layers.filter((l) => l.erfRadii).length, erf: known.erf, error: undefined },
+    };
+    if (this.state.webviewReady) void this.messenger.post({ type: 'receptiveFields', layers: known.layers, erf: known.erf, note: known.note });
+  }
+
+  /** "Compute effective RF": ERF radii of every layer over the model's dataset (cancellable). */
+  private async computeEffectiveRf(): Promise<void> {
+    const store = this.deps.receptiveFields;
+    if (!store || store.peek(this.uri)?.erf === 'computing') return;
+    await store.theoretical(this.uri).catch(() => undefined);
+    await computeEffectiveReceptiveFields(this.uri, this.deps.engine, store, this.deps.log);
   }
 
   /** A layer name from the webview is used only if the loaded summary has it. */
@@ -177,6 +224,12 @@ class ModelEditorSession extends Disposable {
         break;
       case 'scanDeadFilters':
         await vscode.commands.executeCommand('cnnLens.scanDeadFilters', this.uri);
+        break;
+      case 'openEmbedding':
+        await vscode.commands.executeCommand('cnnLens.showEmbedding', { model: this.uri, layer: await this.knownLayer(msg.layer) });
+        break;
+      case 'computeEffectiveRf':
+        await this.computeEffectiveRf();
         break;
       case 'cspViolation':
         break;

@@ -6,4 +6,6 @@ export * from './common';
 export * from './modelEditor';
 export * from './activations';
 export * from './filters';
+export * from './training';
+export * from './embedding';
 export * from './validate';

@@ -12,7 +12,7 @@
 import * as vscode from 'vscode';
 import { randomBytes } from 'node:crypto';
 
-export type WebviewEntry = 'modelEditor' | 'activations' | 'filters';
+export type WebviewEntry = 'modelEditor' | 'activations' | 'filters' | 'training' | 'embedding';
 
 /** Webview options: scripts on, resources only from the extension's `dist/webview/`. */
 export function webviewOptions(extensionUri: vscode.Uri): vscode.WebviewOptions {

@@ -3,7 +3,9 @@
  * of every channel's feature map, and the enlarged channel beside the input image.
  *
  * Keyboard: ←/→/↑/↓ and PageUp/PageDown step through layers (outside text fields and selects),
- * Tab reaches each channel, Enter enlarges it, Escape closes the enlarged view.
+ * Tab reaches each channel, Enter enlarges it, Escape closes the enlarged view. In the enlarged
+ * feature map a click (or the arrow keys while it has focus) selects a unit: the host computes its
+ * receptive field, drawn over the input image (theoretical box and effective heat map).
  * Sorting, the layer and the enlarged channel live in `vscode.setState`; the data is re-sent by
  * the host on `ready`.
  */
@@ -18,11 +20,14 @@ import {
   type ActivationsWebviewState,
   type ChannelSortKey,
   type DeadUnits,
+  type WireEffectiveReceptiveField,
   type WireLayerActivations,
 } from '../../src/protocol';
 import '../shared/elements';
 import '../components/feature-map-grid';
 import '../components/feature-map-canvas';
+import '../components/unit-select-map';
+import '../components/receptive-field-overlay';
 import { channelRange, mapSize } from '../components/feature-map-grid';
 import { HostChannel } from '../shared/host';
 import { viridisCss } from '../shared/colormap';
@@ -64,6 +69,16 @@ export class ActivationsApp extends LitElement {
   @state() private perChannelScale = false;
   @state() private selected = -1;
   @state() private pendingLayer: string | undefined;
+  /** Receptive-field overlay: the selected unit of the enlarged channel and its result. */
+  @state() private selectedUnit: [number, number] | undefined;
+  @state() private erf: WireEffectiveReceptiveField | undefined;
+  @state() private erfLoading = false;
+  @state() private erfError: string | undefined;
+  @state() private erfImages = 0;
+  @state() private showHeatmap = true;
+  private imageRequestId = -1;
+  /** The last selection sent for the image on show (not sent twice). */
+  private erfRequested = '';
   private datasetIndex = 0;
 
   static override styles = [
@@ -137,6 +152,17 @@ export class ActivationsApp extends LitElement {
       .legend .bar span {
         flex: 1;
       }
+      .erf-controls {
+        display: flex;
+        flex-wrap: wrap;
+        gap: 6px 12px;
+        align-items: center;
+        font-size: 0.9em;
+        max-width: 470px;
+      }
+      .erf-controls vscode-single-select {
+        min-width: 9em;
+      }
       .dead-note {
         color: var(--vscode-editorError-foreground, var(--vscode-errorForeground));
       }
@@ -149,6 +175,9 @@ export class ActivationsApp extends LitElement {
     this.sort = s.sort ?? 'index';
     this.descending = s.descending ?? false;
     this.selected = s.selectedChannel ?? -1;
+    this.selectedUnit = s.selectedUnit;
+    this.erfImages = s.erfImages ?? 0;
+    this.showHeatmap = s.showHeatmap ?? true;
     this.host.onMessage((m) => this.onMessage(m));
     window.addEventListener('keydown', this.onKeyDown);
     this.host.post({ type: 'ready' });
@@ -177,6 +206,10 @@ export class ActivationsApp extends LitElement {
         break;
       case 'image':
         this.image = { info: m.image, input: asFloat32Array(m.input), shape: m.inputShape };
+        // The overlay belonged to the previous image; the selected unit stays and is computed again.
+        this.imageRequestId = m.requestId;
+        this.erf = undefined;
+        this.erfRequested = '';
         if (m.image.index !== undefined) this.datasetIndex = m.image.index;
         this.layers = m.layers;
         this.loading = undefined;
@@ -189,9 +222,33 @@ export class ActivationsApp extends LitElement {
         this.dead = m.dead;
         this.pendingLayer = undefined;
         if (this.selected >= a.channels) this.selected = -1;
-        this.host.patchState({ layer: a.layer, selectedChannel: this.selected });
+        const [h, w] = mapSize(a);
+        if (this.selected < 0 || !this.selectedUnit || this.selectedUnit[0] >= h || this.selectedUnit[1] >= w || a.shape.length !== 3) this.clearUnit();
+        this.host.patchState({ layer: a.layer, selectedChannel: this.selected, selectedUnit: this.selectedUnit });
+        this.requestReceptiveField();
         break;
       }
+      case 'receptiveFieldLoading':
+        this.erfLoading = true;
+        this.erfError = undefined;
+        break;
+      case 'receptiveField': {
+        const e = { ...m.erf, heatmap: asFloat32Array(m.erf.heatmap) };
+        if (m.requestId !== this.imageRequestId || e.layer !== this.activations?.layer) break;
+        // The host may choose the unit (a command argument): show that channel and unit.
+        if (e.channel !== null) this.selected = e.channel;
+        this.selectedUnit = [e.unit[0], e.unit[1]];
+        this.erfRequested = this.erfKey();
+        this.erf = e;
+        this.erfLoading = false;
+        this.erfError = undefined;
+        this.host.patchState({ selectedChannel: this.selected, selectedUnit: this.selectedUnit });
+        break;
+      }
+      case 'receptiveFieldError':
+        this.erfLoading = false;
+        this.erfError = m.message;
+        break;
       case 'deadUnits':
         this.deadUnits = m.deadUnits;
         if (this.activations && m.deadUnits) this.dead = m.deadUnits[this.activations.layer] ?? [];
@@ -201,6 +258,7 @@ export class ActivationsApp extends LitElement {
   }
 
   private readonly onKeyDown = (e: KeyboardEvent): void => {
+    if (e.defaultPrevented) return;
     const path = e.composedPath();
     const inField = path.some((el) => el instanceof HTMLElement && /^(INPUT|TEXTAREA|SELECT|VSCODE-SINGLE-SELECT|VSCODE-TEXTFIELD)$/.test(el.tagName));
     if (inField) return;
@@ -234,7 +292,40 @@ export class ActivationsApp extends LitElement {
 
   private selectChannel(channel: number): void {
     this.selected = channel === this.selected ? -1 : channel;
-    this.host.patchState({ selectedChannel: this.selected });
+    this.clearUnit();
+    this.host.patchState({ selectedChannel: this.selected, selectedUnit: undefined });
+  }
+
+  private clearUnit(): void {
+    this.selectedUnit = undefined;
+    this.erf = undefined;
+    this.erfLoading = false;
+    this.erfError = undefined;
+    this.erfRequested = '';
+  }
+
+  private erfKey(): string {
+    const u = this.selectedUnit;
+    return u ? `${this.imageRequestId}|${this.activations?.layer}|${this.selected}|${u[0]}|${u[1]}|${this.erfImages}` : '';
+  }
+
+  private selectUnit(unit: [number, number]): void {
+    this.selectedUnit = unit;
+    this.host.patchState({ selectedUnit: unit });
+    this.requestReceptiveField();
+  }
+
+  /** Asks the host for the selected unit's receptive field (once per image, unit and setting). */
+  private requestReceptiveField(): void {
+    const a = this.activations;
+    const u = this.selectedUnit;
+    if (!a || !u || this.selected < 0 || a.shape.length !== 3) return;
+    const key = this.erfKey();
+    if (key === this.erfRequested) return;
+    this.erfRequested = key;
+    this.erfLoading = true;
+    this.erfError = undefined;
+    this.host.post({ type: 'selectUnit', layer: a.layer, channel: this.selected, unit: [u[0], u[1]], images: this.erfImages });
   }
 
   private setSort(sort: ChannelSortKey, descending: boolean): void {
@@ -297,27 +388,56 @@ export class ActivationsApp extends LitElement {
     const [lo, hi] = this.perChannelScale ? channelRange(a, c) : channelRange(a, undefined);
     const [ih, iw, ic] = this.image.shape;
     const dead = this.dead.includes(c);
+    const spatial = a.shape.length === 3;
+    const erf = this.erf && this.erf.layer === a.layer && this.erf.channel === c ? this.erf : undefined;
     return html`<aside aria-label="Channel ${c} enlarged">
       <div class="pair">
         <figure>
-          <feature-map-canvas mode="image" .values=${this.image.input} height=${ih} width=${iw} channels=${ic} size="224" label="Input image ${this.image.info.title}"></feature-map-canvas>
-          <figcaption>Input</figcaption>
+          <receptive-field-overlay
+            .input=${this.image.input}
+            height=${ih}
+            width=${iw}
+            channels=${ic}
+            size="224"
+            label="Input image ${this.image.info.title}"
+            caption="Input"
+            .erf=${erf}
+            .showHeatmap=${this.showHeatmap}
+            .loading=${this.erfLoading}
+            @overlay-rendered=${(e: CustomEvent<{ layer: string; channel: number; unit: [number, number]; box: boolean; heatmap: boolean }>) =>
+              this.host.post({ type: 'overlayRendered', ...e.detail })}
+          ></receptive-field-overlay>
         </figure>
         <figure>
-          <feature-map-canvas
-            .values=${a.values}
-            height=${h}
-            width=${w}
-            channels=${a.channels}
-            channel=${c}
-            lo=${lo}
-            hi=${hi}
-            size="224"
-            label="Feature map of channel ${c} of ${a.layer}"
-          ></feature-map-canvas>
+          ${spatial
+            ? html`<unit-select-map
+                .values=${a.values}
+                height=${h}
+                width=${w}
+                channels=${a.channels}
+                channel=${c}
+                lo=${lo}
+                hi=${hi}
+                size="224"
+                label="Feature map of channel ${c} of ${a.layer}"
+                .unit=${this.selectedUnit}
+                @unit-select=${(e: CustomEvent<{ unit: [number, number] }>) => this.selectUnit(e.detail.unit)}
+              ></unit-select-map>`
+            : html`<feature-map-canvas
+                .values=${a.values}
+                height=${h}
+                width=${w}
+                channels=${a.channels}
+                channel=${c}
+                lo=${lo}
+                hi=${hi}
+                size="224"
+                label="Feature map of channel ${c} of ${a.layer}"
+              ></feature-map-canvas>`}
           <figcaption>${a.layer} #${c} ${dead ? html`<span class="dead-note">(dead in the last scan)</span>` : ''}</figcaption>
         </figure>
       </div>
+      ${spatial ? this.renderErfControls() : nothing}
       <div class="legend" aria-label="Colour scale from ${formatValue(lo)} to ${formatValue(hi)}">
         <span>${formatValue(lo)}</span>
         <span class="bar" aria-hidden="true">${Array.from({ length: 16 }, (_, i) => html`<span data-t=${i / 15}></span>`)}</span>
@@ -326,6 +446,37 @@ export class ActivationsApp extends LitElement {
       <div>mean ${formatValue(a.stats?.mean[c] ?? NaN)} · max ${formatValue(a.stats?.max[c] ?? NaN)} · ${formatPercent(a.stats?.zeroFraction[c] ?? NaN)} zeros</div>
       <vscode-button secondary @click=${() => this.selectChannel(-1)}>Close (Esc)</vscode-button>
     </aside>`;
+  }
+
+  private renderErfControls() {
+    const sizes = [0, 16, 64, 256].filter((n) => n === 0 || (this.datasetInfo && n <= this.datasetInfo.size));
+    return html`<div class="erf-controls">
+      ${sizes.length > 1
+        ? html`<label
+            >Effective field over
+            <vscode-single-select
+              aria-label="Images the effective receptive field averages over"
+              .value=${String(this.erfImages)}
+              @change=${(e: Event) => {
+                this.erfImages = Number((e.target as HTMLInputElement).value) || 0;
+                this.host.patchState({ erfImages: this.erfImages });
+                this.requestReceptiveField();
+              }}
+            >
+              ${sizes.map((n) => html`<vscode-option value=${String(n)} ?selected=${n === this.erfImages}>${n === 0 ? 'this image' : `${n} dataset images`}</vscode-option>`)}
+            </vscode-single-select></label
+          >`
+        : nothing}
+      <vscode-checkbox
+        label="Heat map"
+        ?checked=${this.showHeatmap}
+        @change=${(e: Event) => {
+          this.showHeatmap = (e.target as HTMLInputElement).checked;
+          this.host.patchState({ showHeatmap: this.showHeatmap });
+        }}
+      ></vscode-checkbox>
+      ${this.erfError ? html`<div class="error" role="alert">${this.erfError}</div>` : nothing}
+    </div>`;
   }
 
   protected override updated(): void {

@@ -2,14 +2,15 @@
  * `<layer-table>`: the model's layers as a virtualised ARIA grid. Only the rows in view (plus a
  * few above and below) are in the DOM, so 300+ layer models scroll as fast as small ones.
  *
- * Properties: `layers`, `deadUnits`, `activeRow`, `initialScrollTop`.
+ * Properties: `layers`, `deadUnits`, `receptiveFields` (per layer: theoretical size / stride /
+ * padding, ERF radii when computed), `activeRow`, `initialScrollTop`.
  * Events: `layer-activate` ({ layer }) on Enter / double-click; `table-state` ({ scrollTop, activeRow })
  * when the view scrolls or the active row moves (the app keeps it in `vscode.setState`).
  * Keyboard: ↑/↓, PageUp/PageDown, Home/End move the active row; Enter activates it.
  */
 import { LitElement, css, html, nothing } from 'lit';
 import { customElement, property, query, state } from 'lit/decorators.js';
-import type { DeadUnits, WireLayerSummary } from '../../src/protocol';
+import type { DeadUnits, WireLayerReceptiveField, WireLayerSummary } from '../../src/protocol';
 import { formatCompact, formatInt, formatShape } from '../shared/format';
 import { baseStyles } from '../shared/styles';
 
@@ -20,6 +21,7 @@ const OVERSCAN = 8;
 export class LayerTable extends LitElement {
   @property({ attribute: false }) layers: WireLayerSummary[] = [];
   @property({ attribute: false }) deadUnits: DeadUnits | null = null;
+  @property({ attribute: false }) receptiveFields: ReadonlyMap<string, WireLayerReceptiveField> | null = null;
   @property({ type: Number }) activeRow = 0;
   @property({ type: Number }) initialScrollTop = 0;
 
@@ -40,7 +42,7 @@ export class LayerTable extends LitElement {
       }
       .row {
         display: grid;
-        grid-template-columns: 3.5em minmax(8em, 2fr) minmax(7em, 1.3fr) minmax(8em, 1.3fr) 6em 6em minmax(5em, 1fr) 5em;
+        grid-template-columns: 3.5em minmax(8em, 2fr) minmax(7em, 1.3fr) minmax(8em, 1.3fr) 6em 6em minmax(5em, 1fr) 5em 4.5em 4.5em 3.5em 7.5em;
         align-items: center;
         height: ${ROW_HEIGHT}px;
         box-sizing: border-box;
@@ -162,6 +164,24 @@ export class LayerTable extends LitElement {
     e.preventDefault();
   }
 
+  private rfCells(name: string) {
+    const rf = this.receptiveFields?.get(name);
+    if (!rf) return html`<span role="gridcell"></span><span role="gridcell"></span><span role="gridcell"></span><span role="gridcell"></span>`;
+    const r50 = rf.erfRadii?.find((r) => r.fraction === 0.5)?.radius;
+    const r90 = rf.erfRadii?.find((r) => r.fraction === 0.9)?.radius;
+    const radius = (r: number | undefined) => (r === undefined || !Number.isFinite(r) ? '—' : r.toFixed(1));
+    const axes = ([h, w]: [number, number]) => (h === w ? String(h) : `${h}×${w}`);
+    // Layers without positions (Flatten, Dense, global pooling) see one window: no stride.
+    const global = !!rf.note && /^global/.test(rf.note);
+    const title = `${rf.size[0]}×${rf.size[1]} input pixels, stride ${rf.stride.join('×')}, padding ${rf.padding.join('×')}${rf.aligned ? '' : ' (branches not aligned: union)'}${rf.note ? ` — ${rf.note}` : ''}`;
+    return html`<span role="gridcell" class="num rf" title=${title}>${rf.size[0]}×${rf.size[1]}${rf.aligned ? '' : '*'}</span>
+      <span role="gridcell" class="num">${global ? '—' : axes(rf.stride)}</span>
+      <span role="gridcell" class="num">${axes(rf.padding)}</span>
+      <span role="gridcell" class="num erf" title=${rf.erfRadii ? 'Radius (input pixels) around the centre unit holding 50% / 90% of the gradient mass' : 'Not computed: "Compute effective RF"'}
+        >${rf.erfRadii ? `${radius(r50)} / ${radius(r90)}` : ''}</span
+      >`;
+  }
+
   private deadCount(layer: string): number | undefined {
     return this.deadUnits ? (this.deadUnits[layer]?.length ?? 0) : undefined;
   }
@@ -193,6 +213,7 @@ export class LayerTable extends LitElement {
         <span role="gridcell" class="num">${formatCompact(l.flops)}</span>
         <span role="gridcell">${l.activation ?? ''}</span>
         <span role="gridcell" class="num ${dead ? 'dead' : ''}">${dead === undefined ? '' : dead}</span>
+        ${this.rfCells(l.name)}
       </div>`);
     }
     return html`
@@ -202,7 +223,7 @@ export class LayerTable extends LitElement {
         tabindex="0"
         aria-label="Layers (${n}); arrow keys move, Enter opens the layer's activations"
         aria-rowcount=${n + 1}
-        aria-colcount="8"
+        aria-colcount="12"
         aria-activedescendant=${n ? `row-${this.activeRow}` : nothing}
         @keydown=${this.onKeyDown}
       >
@@ -215,6 +236,10 @@ export class LayerTable extends LitElement {
           <span role="columnheader" class="num">FLOPs</span>
           <span role="columnheader">Activation</span>
           <span role="columnheader" class="num" title="Dead filters from the last scan">Dead</span>
+          <span role="columnheader" class="num" title="Theoretical receptive field: input pixels one unit can see">RF</span>
+          <span role="columnheader" class="num" title="Input pixels between neighbouring units' fields">Stride</span>
+          <span role="columnheader" class="num" title="Input pixels the field reaches beyond the top / left edge">Pad</span>
+          <span role="columnheader" class="num" title="Effective receptive field radius (input pixels) holding 50% / 90% of the gradient mass (centre unit)">ERF r50/90</span>
         </div>
         <div class="viewport" role="rowgroup" @scroll=${this.onScroll}>
           <div class="spacer" data-height=${n * ROW_HEIGHT}>${rows}</div>

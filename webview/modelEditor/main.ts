@@ -12,6 +12,7 @@ import type {
   ModelEditorWebviewMessage,
   ModelEditorWebviewState,
   WireDatasetInfo,
+  WireLayerReceptiveField,
   WireModelSummary,
 } from '../../src/protocol';
 import '../shared/elements';
@@ -30,6 +31,7 @@ export class ModelEditorApp extends LitElement {
   @state() private datasetInfo: WireDatasetInfo | null | undefined;
   @state() private datasetNote: string | undefined;
   @state() private deadUnits: DeadUnits | null = null;
+  @state() private receptiveFields: { layers: ReadonlyMap<string, WireLayerReceptiveField>; erf: 'none' | 'computing' | 'done'; note?: string } | undefined;
 
   static override styles = [
     baseStyles,
@@ -65,6 +67,7 @@ export class ModelEditorApp extends LitElement {
       .actions {
         display: flex;
         flex-wrap: wrap;
+        align-items: center;
         gap: 8px;
         margin: 8px 0 12px;
       }
@@ -105,6 +108,9 @@ export class ModelEditorApp extends LitElement {
         break;
       case 'deadUnits':
         this.deadUnits = m.deadUnits;
+        break;
+      case 'receptiveFields':
+        this.receptiveFields = { layers: new Map(m.layers.map((l) => [l.name, l])), erf: m.erf, note: m.note };
         break;
     }
   }
@@ -149,11 +155,21 @@ export class ModelEditorApp extends LitElement {
           <vscode-button @click=${() => this.openActivations()}>Inspect Activations</vscode-button>
           <vscode-button secondary @click=${() => this.host.post({ type: 'openFilters' })}>Show Filters</vscode-button>
           <vscode-button secondary @click=${() => this.host.post({ type: 'scanDeadFilters' })}>Scan for Dead Filters</vscode-button>
+          <vscode-button secondary @click=${() => this.host.post({ type: 'openEmbedding' })}>Show Embedding</vscode-button>
+          <vscode-button
+            secondary
+            title="Effective receptive field radii of every spatial layer over the first dataset images (gradients; takes a while)"
+            ?disabled=${!this.receptiveFields || this.receptiveFields.erf === 'computing' || !this.datasetInfo}
+            @click=${() => this.host.post({ type: 'computeEffectiveRf' })}
+            >Compute effective RF</vscode-button
+          >
+          ${this.receptiveFields?.note ? html`<span class="muted rf-note" role="status">${this.receptiveFields.note}</span>` : ''}
         </div>
       </header>
       <layer-table
         .layers=${summary.layers}
         .deadUnits=${this.deadUnits}
+        .receptiveFields=${this.receptiveFields?.layers ?? null}
         .activeRow=${state.activeRow ?? 0}
         .initialScrollTop=${state.scrollTop ?? 0}
         @table-state=${(e: CustomEvent<{ scrollTop: number; activeRow: number }>) => this.host.patchState(e.detail)}

@@ -9,3 +9,5 @@ export * from './activations';
 export * from './filters';
 export * from './scan';
 export * from './evaluate';
+export * from './receptiveField';
+export * from './effectiveReceptiveField';

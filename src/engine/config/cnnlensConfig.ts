@@ -11,6 +11,8 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { DEFAULT_PREPROCESSING } from '../io/datasets/imageGeometry';
 import type { Preprocessing } from '../io/datasets/types';
+import { AUGMENT_KEYS, TRAINING_OPTION_KEYS, trainingValueProblem } from '../training/options';
+import type { TrainedFrom, TrainingDefaults } from '../training/types';
 
 export const CNNLENS_CONFIG_FILE = 'cnnlens.json';
 export const DEFAULT_DYING_THRESHOLD = 0.01;
@@ -30,6 +32,10 @@ export interface CnnLensConfig {
   inputLayer?: string;
   /** Layer whose output is the embedding (the layer before the classifier). */
   penultimateLayer?: string;
+  /** Remembered training options (`training` section; `data` made absolute). */
+  training?: TrainingDefaults;
+  /** For a model made by transfer learning: its source, frozen layers and metrics (paths absolute). */
+  trainedFrom?: TrainedFrom;
 }
 
 /** Error in a `cnnlens.json`; the message names the file and, when known, the key. */
@@ -53,7 +59,23 @@ export const CNNLENS_CONFIG_KEYS = [
   'dyingThreshold',
   'inputLayer',
   'penultimateLayer',
+  'training',
+  'trainedFrom',
 ] as const;
+export { TRAINING_OPTION_KEYS as CNNLENS_TRAINING_KEYS } from '../training/options';
+export const CNNLENS_TRAINED_FROM_KEYS = [
+  'mode',
+  'model',
+  'date',
+  'backend',
+  'cutAt',
+  'frozenLayers',
+  'trainableLayers',
+  'trainImages',
+  'validationImages',
+  'metrics',
+] as const;
+export const CNNLENS_TRAINED_FROM_METRICS_KEYS = ['best', 'final', 'before', 'epochs', 'stoppedEarly', 'cancelled'] as const;
 export const CNNLENS_PREPROCESSING_KEYS = ['scale', 'offset', 'channelOrder', 'resize'] as const;
 
 export function defaultCnnLensConfig(): CnnLensConfig {
@@ -169,7 +191,62 @@ export function validateCnnLensConfig(raw: unknown, file: string): CnnLensConfig
     if (typeof v !== 'string' || v === '') fail(key, `must be a non-empty layer name string (got ${show(v)})`);
     config[key] = v as string;
   }
+
+  if (raw.training !== undefined) config.training = validateTrainingSection(raw.training, file, fail);
+  if (raw.trainedFrom !== undefined) config.trainedFrom = validateTrainedFrom(raw.trainedFrom, file, fail);
   return config;
+}
+
+type Fail = (key: string, problem: string) => never;
+
+/** The `training` section: the same value rules as options passed to a call (`training/options.ts`). */
+function validateTrainingSection(t: unknown, file: string, fail: Fail): TrainingDefaults {
+  if (!isPlainObject(t)) return fail('training', `must be an object (got ${typeName(t)})`);
+  checkKeys(file, t, TRAINING_OPTION_KEYS, 'training.');
+  for (const [key, value] of Object.entries(t)) {
+    const problem = trainingValueProblem(key, value);
+    if (problem) fail(`training.${key}`, problem);
+  }
+  if (t.unfreeze !== undefined && t.fromLayer !== undefined) fail('training', 'sets both "unfreeze" and "fromLayer"; keep one');
+  const out = { ...t } as TrainingDefaults;
+  if (isPlainObject(t.augment)) checkKeys(file, t.augment, AUGMENT_KEYS, 'training.augment.');
+  // Relative to the config file, like "dataset".
+  if (typeof t.data === 'string') out.data = path.resolve(path.dirname(path.resolve(file)), t.data);
+  return out;
+}
+
+function validateTrainedFrom(t: unknown, file: string, fail: Fail): TrainedFrom {
+  if (!isPlainObject(t)) return fail('trainedFrom', `must be an object (got ${typeName(t)})`);
+  checkKeys(file, t, CNNLENS_TRAINED_FROM_KEYS, 'trainedFrom.');
+  if (t.mode !== 'head' && t.mode !== 'fine-tune') fail('trainedFrom.mode', `must be "head" or "fine-tune" (got ${show(t.mode)})`);
+  for (const key of ['model', 'date'] as const) {
+    if (typeof t[key] !== 'string' || t[key] === '') fail(`trainedFrom.${key}`, `must be a non-empty string (got ${show(t[key])})`);
+  }
+  for (const key of ['backend', 'cutAt'] as const) {
+    if (t[key] !== undefined && typeof t[key] !== 'string') fail(`trainedFrom.${key}`, `must be a string (got ${show(t[key])})`);
+  }
+  for (const key of ['frozenLayers', 'trainableLayers'] as const) {
+    const v = t[key];
+    if (!Array.isArray(v) || v.some((x) => typeof x !== 'string')) fail(`trainedFrom.${key}`, `must be an array of layer names (got ${typeName(v)})`);
+  }
+  for (const key of ['trainImages', 'validationImages'] as const) {
+    const v = t[key];
+    if (typeof v !== 'number' || !Number.isInteger(v) || v < 0) fail(`trainedFrom.${key}`, `must be a whole number ≥ 0 (got ${show(v)})`);
+  }
+  const m = t.metrics;
+  if (!isPlainObject(m)) return fail('trainedFrom.metrics', `must be an object (got ${typeName(m)})`);
+  checkKeys(file, m, CNNLENS_TRAINED_FROM_METRICS_KEYS, 'trainedFrom.metrics.');
+  for (const key of ['best', 'final'] as const) {
+    if (!isPlainObject(m[key])) fail(`trainedFrom.metrics.${key}`, `must be an object (got ${typeName(m[key])})`);
+  }
+  if (m.before !== undefined && !isPlainObject(m.before)) fail('trainedFrom.metrics.before', `must be an object (got ${typeName(m.before)})`);
+  if (typeof m.epochs !== 'number') fail('trainedFrom.metrics.epochs', `must be a number (got ${show(m.epochs)})`);
+  for (const key of ['stoppedEarly', 'cancelled'] as const) {
+    if (typeof m[key] !== 'boolean') fail(`trainedFrom.metrics.${key}`, `must be true or false (got ${show(m[key])})`);
+  }
+  const out = { ...t } as unknown as TrainedFrom;
+  out.model = path.resolve(path.dirname(path.resolve(file)), t.model as string);
+  return out;
 }
 
 function checkKeys(file: string, obj: Record<string, unknown>, allowed: readonly string[], prefix: string): void {

@@ -6,9 +6,10 @@
  *   - DepthwiseConv2dNativeBackpropFilter  (dL/dW of depthwiseConv2d)   depthwiseConv2dNativeBackpropFilter.ts
  *   - DepthwiseConv2dNativeBackpropInput   (dL/dx of depthwiseConv2d)   depthwiseConv2dNativeBackpropInput.ts
  *
- * and replaces the backend's reference-loop Conv2DBackpropInput (dL/dx of conv2d, ~6× slower than
- * a forward conv) with an XNNPACK-backed one (conv2DBackpropInput.ts); NCHW still goes to the
- * original. Pass `{ fastConv2DBackpropInput: false }` to keep the original kernel.
+ * replaces the backend's MaxPoolGrad, which is wrong for windows of values ≤ 0 and for ties
+ * (maxPoolGrad.ts explains), and replaces the backend's reference-loop Conv2DBackpropInput
+ * (dL/dx of conv2d, ~6× slower than a forward conv) with an XNNPACK-backed one
+ * (conv2DBackpropInput.ts); NCHW still goes to the original. Pass `{ fastConv2DBackpropInput: false }` to keep the original kernel.
  *
  * Idempotent: calling it again (or from a second copy of this module) does nothing. It can be
  * called before or after the wasm backend is initialised.
@@ -20,6 +21,9 @@ import { conv2DBackpropFilterWasmConfig } from './conv2DBackpropFilter';
 import { conv2DBackpropInputWasmConfig } from './conv2DBackpropInput';
 import { depthwiseConv2dNativeBackpropFilterWasmConfig } from './depthwiseConv2dNativeBackpropFilter';
 import { depthwiseConv2dNativeBackpropInputWasmConfig } from './depthwiseConv2dNativeBackpropInput';
+import { maxPoolGradWasmConfig } from './maxPoolGrad';
+import { batchMatMulWasmConfig } from './batchMatMul';
+import { sumWasmConfig } from './sum';
 import { WASM } from './wasmKernelUtils';
 
 /** Marks kernel functions registered by CNN Lens, so re-registration can be detected. */
@@ -50,6 +54,9 @@ export const WASM_TRAINING_KERNELS = [
   'DepthwiseConv2dNativeBackpropFilter',
   'DepthwiseConv2dNativeBackpropInput',
   'Conv2DBackpropInput',
+  'MaxPoolGrad',
+  'BatchMatMul',
+  'Sum',
 ] as const;
 
 export function registerWasmTrainingKernels(options: WasmTrainingKernelOptions = {}): void {
@@ -57,6 +64,7 @@ export function registerWasmTrainingKernels(options: WasmTrainingKernelOptions =
     conv2DBackpropFilterWasmConfig,
     depthwiseConv2dNativeBackpropFilterWasmConfig,
     depthwiseConv2dNativeBackpropInputWasmConfig,
+    maxPoolGradWasmConfig,
   ]) {
     if (!isOurs(config.kernelName)) register(config);
   }
@@ -67,6 +75,20 @@ export function registerWasmTrainingKernels(options: WasmTrainingKernelOptions =
     // the backend creates through setupFunc when it initialises after this registration.
     if (original?.setupFunc) config.setupFunc = original.setupFunc;
     if (original?.disposeFunc) config.disposeFunc = original.disposeFunc;
+    register(config);
+  }
+  // BatchMatMul with transposed operands (every Dense layer's backward pass) off the backend's
+  // slow path: batchMatMul.ts. The original does the product, so keep its wasm bindings too.
+  // Sum over leading axes (every conv bias gradient) with a cheaper transpose: sum.ts.
+  for (const [name, wrap] of [
+    ['BatchMatMul', batchMatMulWasmConfig],
+    ['Sum', sumWasmConfig],
+  ] as const) {
+    const original = tf.getKernel(name, WASM);
+    if (!original || isOurs(name)) continue;
+    const config = wrap(original.kernelFunc);
+    if (original.setupFunc) config.setupFunc = original.setupFunc;
+    if (original.disposeFunc) config.disposeFunc = original.disposeFunc;
     register(config);
   }
 }

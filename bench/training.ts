@@ -1,0 +1,520 @@
+/**
+ * CNN Lens training benchmark (transfer learning): how fast the engine trains on wasm.
+ *
+ *   npm run bench:training                 (build + compile + run; also part of `npm run bench`)
+ *   node out/bench/training.js [options]   (after `npx tsc -p tsconfig.test.json`)
+ *
+ * Options: --reps N (default 7), --quick (3 reps, fewer epochs), --no-torch, --wait-quiet S (before
+ * each timed repetition wait up to S s until other processes use < 0.15 cores), --out FILE
+ * (default bench/results/training.json).
+ *
+ * Cases:
+ *  step       one fine-tuning step of the sample CNN, batch 64, EVERY layer trainable (forward,
+ *             cross-entropy, backward, Adam update), as the engine's loop does it
+ *             (`optimizer.minimize` over `model.apply`, training/trainLoop.ts), and as `fit` does it
+ *             (`trainOnBatch`); against PyTorch on the same network and weights
+ *             (bench/torch_train_step.py, optional: only when torch is importable). Repetitions of
+ *             5 steps alternate between TF.js and PyTorch so both see the same machine load.
+ *             Target: TF.js within 3× of PyTorch.
+ *  headEpoch  one epoch of head training (a new 10-way head, the 1,000 bundled PNGs, 850 for
+ *             training and 150 for validation, batch 32) on features cached once, vs the same
+ *             epoch running the frozen base on every batch (images already decoded in memory, so
+ *             only compute differs). Same loop (`trainLoop`) for both. Two bases: the sample CNN
+ *             cut at fc1 (tiny: 5.3 MFLOP/image) and MobileNetV1 α=0.25 at 128×128 (run.ts).
+ *             Target: cached ≥ 20× faster.
+ *  jobs       end to end through `EngineClient` with 2 workers: `trainHead` (feature pass sharded
+ *             over the pool + 10 epochs) and `fineTune` of the top 2 layers (5 epochs).
+ *
+ * Every case records `otherCores`: cores used by other processes while it ran (this VM is shared).
+ */
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { performance } from 'node:perf_hooks';
+import { spawn, spawnSync } from 'node:child_process';
+import * as readline from 'node:readline';
+import * as tf from '@tensorflow/tfjs';
+import { initBackend } from '../src/engine/backend';
+import { EngineClient } from '../src/engine/client';
+import { loadModel } from '../src/engine/io/models';
+import { DEFAULT_PREPROCESSING } from '../src/engine/io/datasets';
+import { buildMobileNetV1 } from './run';
+import { writeFileAtomic } from '../src/engine/io/atomicWrite';
+import { openTrainingData } from '../src/engine/training/trainingData';
+import { stratifiedSplit } from '../src/engine/training/split';
+import { decodeItems } from '../src/engine/training/imageStore';
+import { buildHeadLayers, applyHead, disposeLayerWeights } from '../src/engine/training/headModel';
+import { describeHead } from '../src/engine/training/headSpec';
+import { crossEntropy, trainLoop, type Samples } from '../src/engine/training/trainLoop';
+
+const ROOT = path.resolve(__dirname, '..', '..');
+const SAMPLE = path.join(ROOT, 'samples', 'fashion-mnist-cnn', 'model.json');
+const PNGS = path.join(ROOT, 'samples', 'data', 'fashion-mnist-1000');
+const PYTHON = '/usr/bin/python3';
+const TORCH_SCRIPT = path.join(ROOT, 'bench', 'torch_train_step.py');
+const OPENBLAS_DIR = '/usr/lib/x86_64-linux-gnu/openblas-pthread';
+
+interface Options {
+  reps: number;
+  quick: boolean;
+  torch: boolean;
+  waitQuiet: number;
+  out: string;
+}
+
+function parseArgs(argv: string[]): Options {
+  const o: Options = { reps: 7, quick: false, torch: true, waitQuiet: 0, out: path.join(ROOT, 'bench', 'results', 'training.json') };
+  for (let i = 0; i < argv.length; i++) {
+    const a = argv[i];
+    const next = (): string => {
+      const v = argv[++i];
+      if (v === undefined) throw new Error(`${a} needs a value`);
+      return v;
+    };
+    if (a === '--reps') o.reps = Math.max(1, Math.floor(Number(next())));
+    else if (a === '--quick') {
+      o.quick = true;
+      o.reps = 3;
+    } else if (a === '--no-torch') o.torch = false;
+    else if (a === '--wait-quiet') o.waitQuiet = Math.max(0, Number(next()));
+    else if (a === '--out') o.out = path.resolve(next());
+    else throw new Error(`unknown option ${a} (see the header of bench/training.ts)`);
+  }
+  return o;
+}
+
+function log(message: string): void {
+  process.stderr.write(`[bench:training] ${message}\n`);
+}
+
+const round = (x: number, digits = 2): number => Math.round(x * 10 ** digits) / 10 ** digits;
+
+function median(xs: number[]): number {
+  const s = [...xs].sort((a, b) => a - b);
+  const m = s.length >> 1;
+  return s.length % 2 ? s[m] : (s[m - 1] + s[m]) / 2;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Machine load (the VM is shared): cores used by other processes = system busy − our own CPU.
+
+interface Load {
+  sysBusy: number;
+  sysTotal: number;
+  own: number;
+}
+
+function procTicks(pid: number | 'self'): number {
+  try {
+    const s = fs.readFileSync(`/proc/${pid}/stat`, 'utf8');
+    const f = s.slice(s.lastIndexOf(')') + 2).split(' ');
+    return Number(f[11]) + Number(f[12]) + Number(f[13]) + Number(f[14]);
+  } catch {
+    return 0;
+  }
+}
+
+function load(childPid?: number): Load | undefined {
+  try {
+    const cpu = fs.readFileSync('/proc/stat', 'utf8').split('\n')[0].trim().split(/\s+/).slice(1).map(Number);
+    const total = cpu.slice(0, 8).reduce((a, b) => a + b, 0);
+    return { sysBusy: total - cpu[3] - (cpu[4] ?? 0), sysTotal: total, own: procTicks('self') + (childPid ? procTicks(childPid) : 0) };
+  } catch {
+    return undefined;
+  }
+}
+
+function otherCores(a?: Load, b?: Load): number | undefined {
+  if (!a || !b) return undefined;
+  const wall = (b.sysTotal - a.sysTotal) / os.cpus().length;
+  return wall > 0 ? round(Math.max(0, b.sysBusy - a.sysBusy - (b.own - a.own)) / wall) : undefined;
+}
+
+let quietMs = 0;
+async function waitQuiet(): Promise<void> {
+  if (quietMs <= 0) return;
+  const t0 = performance.now();
+  let calm = 0;
+  while (performance.now() - t0 < quietMs) {
+    const a = load();
+    await new Promise((r) => setTimeout(r, 250));
+    const l = otherCores(a, load());
+    if (l === undefined) return;
+    calm = l < 0.15 ? calm + 1 : 0;
+    if (calm >= 4) return;
+  }
+}
+
+// ---------------------------------------------------------------------------------------------
+// (a) one fine-tuning step
+
+const STEPS_PER_REP = 5;
+
+class TorchStep {
+  private readonly lines: string[] = [];
+  private readonly waiting: ((l: string) => void)[] = [];
+  readonly pid: number;
+  private constructor(private readonly child: import('node:child_process').ChildProcessWithoutNullStreams) {
+    this.pid = child.pid ?? 0;
+    readline.createInterface({ input: child.stdout }).on('line', (l) => {
+      const w = this.waiting.shift();
+      if (w) w(l);
+      else this.lines.push(l);
+    });
+  }
+
+  static start(): { server?: TorchStep; skipped?: string } {
+    if (!fs.existsSync(PYTHON)) return { skipped: `${PYTHON} not found` };
+    const env: NodeJS.ProcessEnv = {
+      ...process.env,
+      OMP_NUM_THREADS: '2',
+      OPENBLAS_NUM_THREADS: '2',
+      MKL_NUM_THREADS: '2',
+      // The tuned set-up of bench/README.md: OpenBLAS instead of Debian's reference BLAS, and a
+      // malloc that keeps its heap (page faults cost ~20 µs each in this VM).
+      MALLOC_MMAP_THRESHOLD_: '33554432',
+      MALLOC_TRIM_THRESHOLD_: '1073741824',
+      MALLOC_TOP_PAD_: '268435456',
+      ...(fs.existsSync(path.join(OPENBLAS_DIR, 'libblas.so.3')) ? { LD_LIBRARY_PATH: OPENBLAS_DIR } : {}),
+    };
+    const probe = spawnSync(PYTHON, ['-c', 'import torch, numpy'], { encoding: 'utf8', env, timeout: 120_000 });
+    if (probe.status !== 0) return { skipped: `${PYTHON} cannot import torch/numpy; the PyTorch reference is optional (apt-get install python3-torch)` };
+    const child = spawn(PYTHON, [TORCH_SCRIPT, '--model', SAMPLE, '--train-step', '--threads', '2', '--batch', '64', '--steps', String(STEPS_PER_REP), '--serve'], { env, stdio: ['pipe', 'pipe', 'pipe'] });
+    return { server: new TorchStep(child) };
+  }
+
+  next(): Promise<string> {
+    const l = this.lines.shift();
+    if (l !== undefined) return Promise.resolve(l);
+    return new Promise((resolve, reject) => {
+      const timer = setTimeout(() => reject(new Error('torch_train_step.py did not answer')), 300_000);
+      this.waiting.push((line) => {
+        clearTimeout(timer);
+        resolve(line);
+      });
+    });
+  }
+
+  async rep(): Promise<number> {
+    this.child.stdin.write('step\n');
+    return (JSON.parse(await this.next()) as { msPerStep: number }).msPerStep;
+  }
+
+  stop(): void {
+    this.child.stdin.write('quit\n');
+    this.child.stdin.end();
+  }
+}
+
+async function stepCase(opts: Options): Promise<Record<string, unknown>> {
+  const model = await loadModel(SAMPLE);
+  const lm = model.layersModel!;
+  for (const l of lm.layers) l.trainable = true;
+  const variables = lm.trainableWeights.map((w) => w.read() as tf.Variable);
+  const x = tf.tidy(() => tf.randomUniform([64, 28, 28, 1], 0, 1, 'float32', 1));
+  const labels = tf.tensor1d(Int32Array.from({ length: 64 }, (_, i) => i % 10), 'int32');
+  const oneHot = tf.oneHot(labels, 10);
+  const adam = tf.train.adam(1e-4);
+  // The engine's step (trainLoop.ts): minimize over model.apply, loss and hits read back.
+  const engineStep = (): void => {
+    let hits: tf.Scalar | undefined;
+    const cost = adam.minimize(
+      () => {
+        const p = lm.apply(x) as tf.Tensor;
+        hits = tf.keep(tf.tidy(() => tf.sum(tf.cast(tf.equal(tf.argMax(p, -1), labels), 'float32')) as tf.Scalar));
+        return crossEntropy(p, labels, 10);
+      },
+      true,
+      variables,
+    );
+    cost!.dataSync();
+    hits!.dataSync();
+    tf.dispose([cost!, hits!]);
+  };
+  // model.fit's step: a second copy of the model, compiled (BatchNorm would train here; the
+  // sample has none, so both compute the same thing).
+  const fitModel = (await loadModel(SAMPLE)).layersModel!;
+  fitModel.compile({ optimizer: tf.train.adam(1e-4), loss: 'categoricalCrossentropy', metrics: ['accuracy'] });
+  const fitStep = async (): Promise<void> => {
+    await fitModel.trainOnBatch(x, oneHot);
+  };
+  const torch = opts.torch ? TorchStep.start() : { skipped: '--no-torch' };
+  let torchInfo: Record<string, unknown> | undefined;
+  if (torch.server) torchInfo = JSON.parse(await torch.server.next()) as Record<string, unknown>;
+  for (let i = 0; i < 5; i++) {
+    engineStep();
+    await fitStep();
+  }
+  const samples = { minimize: [] as number[], trainOnBatch: [] as number[], torch: [] as number[] };
+  const loads = { tfjs: [] as number[], torch: [] as number[] };
+  for (let r = 0; r < opts.reps; r++) {
+    await waitQuiet();
+    let a = load();
+    let t0 = performance.now();
+    for (let s = 0; s < STEPS_PER_REP; s++) engineStep();
+    samples.minimize.push((performance.now() - t0) / STEPS_PER_REP);
+    t0 = performance.now();
+    for (let s = 0; s < STEPS_PER_REP; s++) await fitStep();
+    samples.trainOnBatch.push((performance.now() - t0) / STEPS_PER_REP);
+    const l1 = otherCores(a, load());
+    if (l1 !== undefined) loads.tfjs.push(l1);
+    if (torch.server) {
+      await waitQuiet();
+      a = load(torch.server.pid);
+      samples.torch.push(await torch.server.rep());
+      const l2 = otherCores(a, load(torch.server.pid));
+      if (l2 !== undefined) loads.torch.push(l2);
+    }
+    log(`step rep ${r + 1}/${opts.reps}: minimize ${round(samples.minimize.at(-1)!)} ms, trainOnBatch ${round(samples.trainOnBatch.at(-1)!)} ms${torch.server ? `, torch ${samples.torch.at(-1)} ms` : ''}`);
+  }
+  torch.server?.stop();
+  tf.dispose([x, labels, oneHot]);
+  adam.dispose();
+  model.dispose();
+  fitModel.dispose();
+  const med = (xs: number[]) => (xs.length ? round(median(xs)) : undefined);
+  const tfjs = med(samples.minimize)!;
+  const torchMs = med(samples.torch);
+  return {
+    batchSize: 64,
+    trainableParams: variables.reduce((a, v) => a + v.size, 0),
+    stepsPerRepetition: STEPS_PER_REP,
+    msPerStep: { minimize: tfjs, trainOnBatch: med(samples.trainOnBatch), torch: torchMs },
+    samplesMsPerStep: samples,
+    otherCores: { tfjs: med(loads.tfjs), torch: med(loads.torch) },
+    torch: torch.server ? torchInfo : { skipped: torch.skipped },
+    ratioToTorch: torchMs ? round(tfjs / torchMs) : undefined,
+    target: 'TF.js step within 3x of PyTorch (ratioToTorch <= 3)',
+  };
+}
+
+// ---------------------------------------------------------------------------------------------
+// (b) head epoch: cached features vs the frozen base run on every batch
+
+interface BaseSpec {
+  key: string;
+  description: string;
+  geometry: { height: number; width: number; channels: number };
+  featureSize: number;
+  /** The frozen base's features for `n` preprocessed images (a new tensor). */
+  features(images: Float32Array, n: number): tf.Tensor;
+  dispose(): void;
+}
+
+async function sampleBase(): Promise<BaseSpec> {
+  const model = await loadModel(SAMPLE);
+  return {
+    key: 'sample-cnn',
+    description: 'samples/fashion-mnist-cnn cut at fc1 (128 features; base 5.3 MFLOP/image)',
+    geometry: model.input,
+    featureSize: 128,
+    features: (images, n) => tf.tidy(() => model.run(tf.tensor4d(images, [n, 28, 28, 1]), ['fc1'])[0]),
+    dispose: () => model.dispose(),
+  };
+}
+
+/** MobileNetV1 α=0.25 at 128×128×3 (bench/run.ts, random seeded weights): a realistic transfer base. */
+function mobileNetBase(): BaseSpec {
+  const full = buildMobileNetV1();
+  const base = tf.model({ inputs: full.inputs, outputs: full.getLayer('global_average_pooling2d').output as tf.SymbolicTensor });
+  return {
+    key: 'mobilenet',
+    description: 'MobileNetV1 α=0.25 at 128×128×3 (random seeded weights) cut at global_average_pooling2d (256 features)',
+    geometry: { height: 128, width: 128, channels: 3 },
+    featureSize: 256,
+    features: (images, n) => tf.tidy(() => base.predict(tf.tensor4d(images, [n, 128, 128, 3])) as tf.Tensor),
+    dispose: () => full.dispose(),
+  };
+}
+
+async function headEpochCase(opts: Options, spec: BaseSpec): Promise<Record<string, unknown>> {
+  const data = await openTrainingData(PNGS);
+  const classes = data.classNames.length;
+  const split = stratifiedSplit(data.items.map((i) => i.label), classes, 0.15, 1);
+  const per = spec.geometry.height * spec.geometry.width * spec.geometry.channels;
+  const decode = (indices: Int32Array): Float32Array => {
+    const out = new Float32Array(indices.length * per);
+    const r = decodeItems(data.items, indices, spec.geometry, DEFAULT_PREPROCESSING, out);
+    if (r.skipped.length) throw new Error(`${r.skipped[0].file}: ${r.skipped[0].reason}`);
+    return out;
+  };
+  const trainImages = decode(split.train);
+  const valImages = decode(split.validation);
+  // One-time cost of the cache: the base on every image once (what the feature shards do).
+  const featuresOf = async (images: Float32Array, n: number): Promise<Float32Array> => {
+    const out = new Float32Array(n * spec.featureSize);
+    for (let s = 0; s < n; s += 64) {
+      const k = Math.min(64, n - s);
+      const f = spec.features(images.subarray(s * per, (s + k) * per), k);
+      out.set((await f.data()) as Float32Array, s * spec.featureSize);
+      f.dispose();
+    }
+    return out;
+  };
+  const t0 = performance.now();
+  const trainFeatures = await featuresOf(trainImages, split.train.length);
+  const valFeatures = await featuresOf(valImages, split.validation.length);
+  const featureMs = performance.now() - t0;
+  const labels = (indices: Int32Array): Int32Array => Int32Array.from(indices, (i) => data.items[i].label);
+  const rows = (src: Float32Array, size: number, positions: Int32Array): Float32Array => {
+    const out = new Float32Array(positions.length * size);
+    positions.forEach((p, k) => out.set(src.subarray(p * size, (p + 1) * size), k * size));
+    return out;
+  };
+  const cached = (features: Float32Array, indices: Int32Array): Samples => ({
+    count: indices.length,
+    labels: labels(indices),
+    input: (pos) => tf.tensor2d(rows(features, spec.featureSize, pos), [pos.length, spec.featureSize]),
+  });
+  const uncached = (images: Float32Array, indices: Int32Array): Samples => ({
+    count: indices.length,
+    labels: labels(indices),
+    input: (pos) => spec.features(rows(images, per, pos), pos.length),
+  });
+  const epochs = opts.quick ? 2 : 3;
+  const run = async (train: Samples, validation: Samples): Promise<number[]> => {
+    const head = buildHeadLayers(describeHead([spec.featureSize], 0, classes, []), 1, [spec.featureSize]);
+    const seconds: number[] = [];
+    await trainLoop({
+      predict: (x) => applyHead(head, x),
+      variables: head.flatMap((l) => l.trainableWeights.map((w) => w.read() as tf.Variable)),
+      classes,
+      train,
+      validation,
+      epochs,
+      batchSize: 32,
+      learningRate: 0.01,
+      seed: 1,
+      patience: 0,
+      deadUnits: async () => ({}),
+      onEpoch: (r) => seconds.push(r.seconds * 1000),
+    });
+    disposeLayerWeights(head);
+    return seconds;
+  };
+  const samples = { cached: [] as number[], uncached: [] as number[] };
+  const loads: number[] = [];
+  await run(cached(trainFeatures, split.train), cached(valFeatures, split.validation)); // warm-up
+  const reps = spec.key === 'mobilenet' ? Math.min(opts.reps, 3) : opts.reps;
+  for (let r = 0; r < reps; r++) {
+    await waitQuiet();
+    const a = load();
+    samples.cached.push(...(await run(cached(trainFeatures, split.train), cached(valFeatures, split.validation))));
+    samples.uncached.push(...(await run(uncached(trainImages, split.train), uncached(valImages, split.validation))));
+    const l = otherCores(a, load());
+    if (l !== undefined) loads.push(l);
+    log(`${spec.key} head epoch rep ${r + 1}/${reps}: cached ${round(median(samples.cached))} ms, base every batch ${round(median(samples.uncached))} ms`);
+  }
+  const c = median(samples.cached);
+  const u = median(samples.uncached);
+  return {
+    base: spec.description,
+    head: `Dense(${classes}, softmax) on ${spec.featureSize} features`,
+    trainImages: split.train.length,
+    validationImages: split.validation.length,
+    batchSize: 32,
+    msPerEpoch: { cachedFeatures: round(c), baseEveryBatch: round(u) },
+    samplesMsPerEpoch: { cachedFeatures: samples.cached.map((x) => round(x)), baseEveryBatch: samples.uncached.map((x) => round(x)) },
+    featureCacheMs: round(featureMs),
+    speedup: round(u / c, 1),
+    otherCores: loads.length ? round(median(loads)) : undefined,
+    target: 'cached features >= 20x faster per epoch',
+    note: 'both variants run the same trainLoop (validation included, dead-unit count excluded); images are decoded before timing',
+  };
+}
+
+// ---------------------------------------------------------------------------------------------
+// (c) end-to-end jobs through the pool
+
+async function jobsCase(opts: Options, tmp: string): Promise<Record<string, unknown>> {
+  const client = new EngineClient({ workers: 2, backend: 'wasm' });
+  try {
+    const out: Record<string, unknown> = {};
+    for (const mode of ['head', 'fine-tune'] as const) {
+      const runs: Record<string, number>[] = [];
+      for (let r = 0; r < (opts.quick ? 1 : 3); r++) {
+        await waitQuiet();
+        const a = load();
+        let firstEpoch = 0;
+        let featuresEnd = 0;
+        const t0 = performance.now();
+        const options = { data: PNGS, out: path.join(tmp, `${mode}-${r}`), epochs: mode === 'head' ? 10 : 5, patience: 0 };
+        const onProgress = (_d: number, _t: number, detail?: unknown): void => {
+          const d = detail as { phase: string } | undefined;
+          if (d?.phase === 'batch' && !featuresEnd) featuresEnd = performance.now();
+          if (d?.phase === 'epoch' && !firstEpoch) firstEpoch = performance.now();
+        };
+        const result = mode === 'head' ? await client.trainHead(SAMPLE, options, { onProgress }) : await client.fineTune(SAMPLE, options, { onProgress });
+        const total = performance.now() - t0;
+        runs.push({
+          totalMs: round(total, 0),
+          beforeFirstBatchMs: round(featuresEnd - t0, 0),
+          medianEpochMs: round(median(result.epochs.map((e) => e.seconds * 1000)), 1),
+          epochs: result.epochs.length,
+          bestValAcc: round(result.best.valAcc, 4),
+          otherCores: otherCores(a, load()) ?? -1,
+        });
+        log(`${mode} job rep ${r + 1}: ${JSON.stringify(runs.at(-1))}`);
+      }
+      out[mode === 'head' ? 'trainHead' : 'fineTune'] = {
+        options: mode === 'head' ? 'defaults (fc1, lr 0.01, batch 32), 10 epochs, 1,000 PNGs' : 'defaults (top 2 layers, lr 1e-4, batch 32), 5 epochs, 1,000 PNGs',
+        runs,
+        medianTotalMs: round(median(runs.map((x) => x.totalMs)), 0),
+        medianEpochMs: round(median(runs.map((x) => x.medianEpochMs)), 1),
+      };
+    }
+    return out;
+  } finally {
+    await client.dispose();
+  }
+}
+
+async function main(): Promise<void> {
+  const opts = parseArgs(process.argv.slice(2));
+  quietMs = opts.waitQuiet * 1000;
+  const backend = await initBackend('wasm');
+  const started = new Date();
+  const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'cnn-lens-bench-training-'));
+  try {
+    log('step: one fine-tuning step, batch 64, all layers');
+    const step = await stepCase(opts);
+    log('headEpoch: cached features vs base every batch');
+    const headEpoch: Record<string, unknown> = {};
+    for (const make of [sampleBase, async () => mobileNetBase()]) {
+      const spec = await make();
+      try {
+        headEpoch[spec.key] = await headEpochCase(opts, spec);
+      } finally {
+        spec.dispose();
+      }
+    }
+    log('jobs: trainHead and fineTune through the pool');
+    const jobs = await jobsCase(opts, tmp);
+    const result = {
+      generatedBy: 'bench/training.ts',
+      date: started.toISOString(),
+      seconds: round((Date.now() - started.getTime()) / 1000, 1),
+      machine: { cpus: os.cpus().length, cpuModel: os.cpus()[0]?.model, node: process.version, tfjs: tf.version.tfjs, backend: backend.name, loadAverage: os.loadavg().map((x) => round(x)) },
+      settings: { reps: opts.reps, quick: opts.quick, waitQuietSeconds: opts.waitQuiet },
+      step,
+      headEpoch,
+      jobs,
+    };
+    const text = JSON.stringify(result, null, 2) + '\n';
+    await writeFileAtomic(opts.out, text);
+    process.stdout.write(text);
+    log(`wrote ${path.relative(process.cwd(), opts.out)}`);
+  } finally {
+    fs.rmSync(tmp, { recursive: true, force: true });
+  }
+}
+
+if (require.main === module) {
+  main().then(
+    () => process.exit(0),
+    (err) => {
+      console.error(err);
+      process.exit(1);
+    },
+  );
+}

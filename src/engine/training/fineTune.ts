@@ -1,0 +1,95 @@
+/**
+ * Fine-tuning: the model's top layers (chosen in the plan) are unfrozen and trained on the data
+ * at a low learning rate; everything else, BatchNormalization included, stays frozen, and the
+ * whole model runs in inference mode (see `trainLoop.ts`). The images are decoded once into
+ * memory (`ImageStore`); augmentation, when on, is applied to each training batch. Before the
+ * first epoch the source model is evaluated on the validation split (`before`), so the result
+ * says what fine-tuning gained. Runs in one worker, on a fresh copy of the model.
+ */
+import * as tf from '@tensorflow/tfjs';
+import { loadModel } from '../io/models';
+import { loadCnnLensConfig } from '../config/cnnlensConfig';
+import { prepareTraining } from './plan';
+import { ImageStore } from './imageStore';
+import { augmentBatch, isIdentity } from './augment';
+import { deriveSeed, rng } from './random';
+import { deadCounts, scanImages } from './deadUnits';
+import { evaluate, trainLoop, type Samples } from './trainLoop';
+import { saveTrainedModel, trainedModelConfig } from './saveTrainedModel';
+import { batchProgress, epochProgress, featuresProgress, type TrainingContext } from './trainingContext';
+import type { TrainingOptions, TrainingResult } from './types';
+
+export interface FineTuneArgs {
+  model: string;
+  options: TrainingOptions;
+}
+
+export async function fineTuneJob(args: FineTuneArgs, ctx: TrainingContext): Promise<TrainingResult> {
+  const started = performance.now();
+  const [source, config] = await Promise.all([loadModel(args.model), loadCnnLensConfig(args.model)]);
+  try {
+    const { plan, data, split, unfrozen } = await prepareTraining(source, config, 'fine-tune', args.options);
+    const o = plan.options;
+    const all = Int32Array.from([...split.train, ...split.validation]).sort();
+    const { store, readable } = await ImageStore.load(data.items, all, source.input, config.preprocessing, {
+      // Decoding is before the first epoch, so a stop request here means "nothing to keep".
+      signal: ctx.stop ? AbortSignal.any([ctx.signal, ctx.stop]) : ctx.signal,
+      onProgress: (done, total) => featuresProgress(ctx, done, total),
+    });
+    const geometry = source.input;
+    const shape = [geometry.height, geometry.width, geometry.channels];
+    const augmentRandom = rng(deriveSeed(o.seed, 7));
+    const trainItems = split.train.filter((i) => readable.has(i));
+    const validationItems = split.validation.filter((i) => readable.has(i));
+    const samples = (items: Int32Array, augment: boolean): Samples => {
+      return {
+        count: items.length,
+        labels: Int32Array.from(items, (i) => data.items[i].label),
+        input: (positions, training) => {
+          const images = store.batch(Int32Array.from(positions, (p) => items[p]));
+          if (training && augment) augmentBatch(images, positions.length, geometry, o.augment, augmentRandom);
+          return tf.tensor(images, [positions.length, ...shape]);
+        },
+      };
+    };
+    const train = samples(trainItems, !isIdentity(o.augment));
+    const validation = samples(validationItems, false);
+    if (validation.count === 0) throw new Error(`${data.path}: none of the validation images could be read`);
+    plan.trainImages = train.count;
+    plan.validationImages = validation.count;
+
+    const lm = source.layersModel!;
+    const trainable = new Set(unfrozen!.trainable);
+    for (const layer of lm.layers) layer.trainable = trainable.has(layer.name);
+    const predict = (x: tf.Tensor): tf.Tensor => lm.apply(x) as tf.Tensor;
+    const classes = lm.outputs[0].shape[lm.outputs[0].shape.length - 1] as number;
+    const beforeEval = evaluate(predict, validation, classes, o.batchSize);
+    const before = { valAcc: beforeEval.acc, valLoss: beforeEval.loss };
+
+    const loop = await trainLoop({
+      predict,
+      variables: lm.trainableWeights.map((w) => w.read() as tf.Variable),
+      classes,
+      train,
+      validation,
+      epochs: o.epochs,
+      batchSize: o.batchSize,
+      learningRate: o.learningRate,
+      seed: o.seed,
+      patience: o.patience,
+      signal: ctx.signal,
+      stop: ctx.stop,
+      deadUnits: async () => deadCounts(await scanImages(source, (rows) => store.batch(Int32Array.from(rows, (r) => validationItems[r])), validation.count, 256)),
+      onBatch: (epoch, batch, batches) => batchProgress(ctx, o.epochs, epoch, batch, batches),
+      onEpoch: (report) => epochProgress(ctx, o.epochs, report, Math.ceil(train.count / o.batchSize)),
+    });
+    const result: TrainingResult = { mode: 'fine-tune', plan, ...loop, out: null, before, seconds: 0, backend: ctx.backend };
+    if (ctx.signal.aborted) throw new Error('Cancelled');
+    await saveTrainedModel(lm, o.out, o.data, trainedModelConfig(plan, config, result));
+    result.out = o.out;
+    result.seconds = (performance.now() - started) / 1000;
+    return result;
+  } finally {
+    source.dispose();
+  }
+}
