@@ -38,7 +38,8 @@ export function erfJobArgs(
   if (selection.images > 0) {
     if (!datasetSize) return { error: 'This model has no dataset configured, so the ERF can only use the image on show.' };
     const limit = Math.min(selection.images, datasetSize, MAX_ERF_IMAGES);
-    return { args: { ...base, start: 0, limit } };
+    // No `start`: the engine spreads the images over the dataset (its folders are class by class).
+    return { args: { ...base, limit } };
   }
   return { args: image.kind === 'file' ? { ...base, image: image.file } : { ...base, start: image.index, limit: 1 } };
 }

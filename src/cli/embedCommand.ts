@@ -1,7 +1,7 @@
 /**
  * `cnn-lens embed MODEL --data DATA [--layer NAME] [--method tsne|pca|umap] [--limit N] [--out FILE.png|DIR] [--json]`:
- * a layer's codes for N images projected to 2-D, with 10-NN accuracy and trustworthiness, and
- * optionally a PNG scatter plot coloured by class.
+ * a layer's codes for N images (spread evenly over the dataset) projected to 2-D, with 10-NN
+ * accuracy and trustworthiness, and optionally a PNG scatter plot coloured by class.
  */
 import * as path from 'path';
 import type { CliContext, Command } from './commands';

@@ -1,6 +1,7 @@
 /**
  * `cnn-lens erf MODEL --layer NAME (--data DATA | --image IMG) [--channel C] [--unit Y,X] [--limit N] [--out DIR] [--json]`:
- * the effective receptive field of one unit (Luo et al. 2016) beside its theoretical one.
+ * the effective receptive field of one unit (Luo et al. 2016) beside its theoretical one, over
+ * N dataset images (default 32) spread evenly over the dataset.
  * Without --layer: the ERF radii of the centre unit of every spatial layer, as a table.
  *
  * --out writes `erf-<layer>.png` (heat map over the mean input, theoretical box, radius circles)

@@ -31,12 +31,12 @@ const COMMAND_HELP: Record<string, string> = {
   branches are not aligned are flagged.`,
   erf: `cnn-lens erf MODEL [--layer NAME] [--data DATA | --image IMG] [--channel C] [--unit Y,X] [--limit N] [--out DIR] [--json]
   Effective receptive field (Luo et al. 2016): mean |gradient| of one unit of the layer (default
-  the centre unit, all channels summed) with respect to the input over N images (default 32),
-  its centre and the radii holding 50% / 90% of it, beside the theoretical field. --out writes
-  erf-<layer>.png (heat map over the mean image, theoretical box) and erf-<layer>.json.
-  Without --layer: the ERF radii of every spatial layer as a table.`,
+  the centre unit, all channels summed) with respect to the input over N images (default 32,
+  spread evenly over the dataset), its centre and the radii holding 50% / 90% of it, beside the
+  theoretical field. --out writes erf-<layer>.png (heat map over the mean image, theoretical
+  box) and erf-<layer>.json. Without --layer: the ERF radii of every spatial layer as a table.`,
   evaluate: `cnn-lens evaluate MODEL [--data DATA] [--limit N] [--json]
-  Accuracy and confusion matrix on labelled data.`,
+  Accuracy and confusion matrix on labelled data; --limit N takes N images spread evenly over it.`,
   'train-head': `cnn-lens train-head MODEL --data DIR --out DIR [--cut-at LAYER] [--hidden N] [--epochs N] [--batch-size N]
                   [--learning-rate F] [--validation-split F] [--seed N] [--patience N] [--json]
   Transfer learning: keeps the model up to LAYER (default: the input of its last Dense layer),
@@ -52,7 +52,8 @@ const COMMAND_HELP: Record<string, string> = {
   embed: `cnn-lens embed MODEL [--data DATA] [--layer NAME] [--method tsne|pca|umap] [--limit N] [--out FILE.png|DIR] [--json]
                  [--perplexity F] [--iterations N] [--learning-rate F|auto] [--seed N]
   The codes of a layer (default: the input of the last Dense layer; conv outputs averaged per
-  channel) for N images, projected to 2-D by t-SNE (default), PCA or UMAP, with the 10-NN
+  channel) for N images (default all; fewer are spread evenly over the dataset, so every class
+  is represented), projected to 2-D by t-SNE (default), PCA or UMAP, with the 10-NN
   accuracy in 2-D and the trustworthiness (k = 10). --out writes a scatter plot coloured by class.
   t-SNE defaults: perplexity 30, 750 iterations, learning rate max(N/12, 200), seed 42.`,
   report: `cnn-lens report MODEL [--data DATA] [--image IMG] [--limit N] --out DIR

@@ -1,7 +1,7 @@
 /**
  * The Embedding view: one webview panel per model with a 2-D map (t-SNE, PCA or UMAP) of one
- * layer's features over the first N dataset images, coloured by class, with quality numbers; a
- * second pane compares another layer or another model. The engine computes (`embed`, in a
+ * layer's features over N dataset images (spread evenly), coloured by class, with quality
+ * numbers; a second pane compares another layer or another model. The engine computes (`embed`, in a
  * worker, cancellable); t-SNE frames are forwarded as they stream, one in flight at a time so a
  * slow webview only skips frames.
  *

@@ -60,7 +60,10 @@ export interface EngineClientOptions {
 
 export interface DatasetJobOptions {
   data?: string;
-  /** Use at most this many images (the first N). */
+  /**
+   * Use at most this many images: the first N for scan and evaluate, N spread evenly over the
+   * dataset for embed.
+   */
   limit?: number;
   batchSize?: number;
 }
@@ -150,18 +153,22 @@ export class EngineClient {
     job: DatasetJobOptions,
     options: CallOptions,
     extraArgs: Record<string, unknown> = {},
+    /** With a `limit` below the dataset size: take the images spread evenly, not the first N. */
+    spread = false,
   ): Promise<{ info: DatasetInfo; shards: ShardResult<A>[]; seconds: number; backend: string }> {
     const started = Date.now();
     const info = await this.datasetInfo(model, job.data, options);
     const n = job.limit != null ? Math.min(info.size, Math.max(0, Math.floor(job.limit))) : info.size;
     if (n === 0) throw new Error(`${info.path}: no images to process`);
+    // Shards split positions of the sample, so the merged result keeps the sample's order.
+    const evenSample = spread && n < info.size ? n : undefined;
     const ranges = EngineClient.shards(n, this.pool.size);
     const done = new Array<number>(ranges.length).fill(0);
     const shards = await Promise.all(
       ranges.map(([start, end], i) =>
         this.pool.run<ShardResult<A>>(
           op,
-          { ...extraArgs, model, data: info.path, start, end, batchSize: job.batchSize ?? 64 },
+          { ...extraArgs, model, data: info.path, start, end, batchSize: job.batchSize ?? 64, evenSample },
           {
             worker: i,
             signal: options.signal,
@@ -190,7 +197,7 @@ export class EngineClient {
   }
 
   async evaluate(model: string, job: DatasetJobOptions = {}, options: CallOptions = {}): Promise<EvaluateReport> {
-    const { info, shards, seconds, backend } = await this.runSharded<EvalAccumulator>('evaluateShard', model, job, options);
+    const { info, shards, seconds, backend } = await this.runSharded<EvalAccumulator>('evaluateShard', model, job, options, {}, true);
     const result = await this.call(
       'finishEvaluate',
       { shards: shards.map((s) => s.accumulator), classNames: info.classNames },
@@ -200,7 +207,8 @@ export class EngineClient {
   }
 
   /**
-   * Codes of a layer for the dataset's images (sharded over the pool, `onProgress` per image),
+   * Codes of a layer for the dataset's images (`limit` of them spread evenly over the dataset;
+   * sharded over the pool, `onProgress` per image),
    * then their 2-D projection in one worker (`onFrame` while t-SNE / UMAP iterate; `onPhase` for
    * every phase, the codes included).
    */
@@ -218,6 +226,7 @@ export class EngineClient {
         },
       },
       { layer: job.layer },
+      true,
     );
     const codes = mergeCodes(shards.map((s) => s.accumulator));
     if (codes.count < 3) throw new Error(`${info.path}: need at least 3 readable images to embed (got ${codes.count})`);

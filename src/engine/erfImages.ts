@@ -1,6 +1,6 @@
 /**
  * The images an effective-receptive-field job runs on, as the stream of input tensors the analysis
- * consumes: a range of a dataset, or one image file. While streaming it records what the caller
+ * consumes: images spread evenly over a dataset, a contiguous range of it, or one image file. While streaming it records what the caller
  * reports besides the ERF itself — the ids of the images used, their mean (the picture the heat
  * map is drawn over) and files that could not be decoded — and reports progress per batch.
  *
@@ -10,7 +10,7 @@
 import * as path from 'path';
 import * as tf from '@tensorflow/tfjs';
 import type { InspectableModel } from './model/inspectableModel';
-import { loadSingleImage, type Dataset, type Preprocessing, type SkippedFile } from './io/datasets';
+import { evenSampleIndices, loadSingleImage, type Dataset, type Preprocessing, type SkippedFile } from './io/datasets';
 import { ERF_BATCH_SIZE } from './analyses/effectiveReceptiveField';
 
 /** Images an ERF job uses when no limit is given (Luo et al. average over a few dozen). */
@@ -19,7 +19,11 @@ export const ERF_DEFAULT_IMAGES = 32;
 export type ErfImageSource = { kind: 'image'; file: string } | { kind: 'dataset'; dataset: Dataset };
 
 export interface ErfImageRange {
-  /** First dataset item (default 0). */
+  /**
+   * First item of a contiguous range [start, start + limit). Without it the `limit` images are
+   * spread evenly over the dataset: listings go class by class, so the first N would show only
+   * the first classes.
+   */
   start?: number;
   /** At most this many images (default ERF_DEFAULT_IMAGES). */
   limit?: number;
@@ -57,14 +61,21 @@ export function erfImageStream(
 
   const limit = range.limit ?? ERF_DEFAULT_IMAGES;
   if (!Number.isInteger(limit) || limit <= 0) throw new Error(`the image limit must be a positive whole number (got ${limit})`);
-  const start = range.start ?? 0;
   let total = 1;
+  let items: { start: number; end: number } | { indices: number[] } | undefined;
   if (source.kind === 'dataset') {
     const size = source.dataset.size;
-    if (!Number.isInteger(start) || start < 0 || start >= size) {
-      throw new Error(`${source.dataset.path}: no image number ${start} to start from (the dataset has ${size})`);
+    const start = range.start;
+    if (start === undefined) {
+      total = Math.min(size, limit);
+      items = total < size ? { indices: evenSampleIndices(size, total) } : { start: 0, end: size };
+    } else {
+      if (!Number.isInteger(start) || start < 0 || start >= size) {
+        throw new Error(`${source.dataset.path}: no image number ${start} to start from (the dataset has ${size})`);
+      }
+      total = Math.min(size, start + limit) - start;
+      items = { start, end: start + total };
     }
-    total = Math.min(size, start + limit) - start;
   }
 
   function record(images: Float32Array, batchIds: string[]): tf.Tensor4D {
@@ -90,8 +101,7 @@ export function erfImageStream(
       batchSize: ERF_BATCH_SIZE,
       geometry: model.input,
       preprocessing,
-      start,
-      end: start + total,
+      ...items,
       signal: ctx.signal,
     })) {
       skipped.push(...batch.skipped);

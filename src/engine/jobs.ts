@@ -11,7 +11,7 @@ import * as path from 'path';
 import type { BackendName } from './backendNames';
 import type { InspectableModel } from './model/inspectableModel';
 import { loadModel } from './io/models';
-import { openDataset, loadSingleImage, type Batch, type Dataset, type SkippedFile } from './io/datasets';
+import { openDataset, loadSingleImage, evenSampleIndices, type Batch, type Dataset, type SkippedFile } from './io/datasets';
 import { loadCnnLensConfig, type CnnLensConfig } from './config/cnnlensConfig';
 import { summarize, type ModelSummary } from './analyses/summary';
 import { receptiveField, type ReceptiveFieldReport } from './analyses/receptiveField';
@@ -192,9 +192,15 @@ export interface DatasetInfo {
 }
 
 export interface ShardArgs extends DatasetArgs {
+  /** Positions [start, end) of the item sequence: the listing, or the `evenSample` when set. */
   start: number;
   end: number;
   batchSize: number;
+  /**
+   * When set, the item sequence is this many images spread evenly over the dataset
+   * (`evenSampleIndices`), so shards of one sample stay disjoint and keep its order.
+   */
+  evenSample?: number;
 }
 
 export interface ShardResult<A> {
@@ -208,7 +214,10 @@ export interface FinishScanArgs extends ModelArgs {
   dyingThreshold: number;
 }
 
-/** Images for an effective-receptive-field job: `image`, or items [start, start + limit) of `data`. */
+/**
+ * Images for an effective-receptive-field job: `image`, or `limit` items of `data` — spread evenly
+ * over the dataset, or the contiguous items [start, start + limit) when `start` is given.
+ */
 export interface ErfImagesArgs extends ModelArgs {
   /** One image file (instead of a dataset). */
   image?: string;
@@ -216,7 +225,7 @@ export interface ErfImagesArgs extends ModelArgs {
   data?: string;
   /** At most this many images (default 32). */
   limit?: number;
-  /** First dataset item (default 0). */
+  /** First dataset item of a contiguous range (default: none, the images are spread evenly). */
   start?: number;
 }
 
@@ -300,13 +309,15 @@ async function runShard<A>(
   const acc = create(model, dataset);
   const skipped: SkippedFile[] = [];
   const total = Math.max(0, args.end - args.start);
+  const items = args.evenSample != null
+    ? { indices: evenSampleIndices(dataset.size, args.evenSample).slice(args.start, args.end) }
+    : { start: args.start, end: args.end };
   let done = 0;
   for await (const batch of dataset.batches({
     batchSize: args.batchSize,
     geometry: model.input,
     preprocessing: config.preprocessing,
-    start: args.start,
-    end: args.end,
+    ...items,
     signal: ctx.signal,
   })) {
     throwIfAborted(ctx.signal);

@@ -14,7 +14,7 @@ export type PaneIndex = 0 | 1;
 /** Settings shared by both panes (a comparison uses the same method and parameters). */
 export interface EmbeddingSettings {
   method: WireEmbedMethod;
-  /** Use the first N images of the dataset. */
+  /** Use N images spread evenly over the dataset. */
   limit: number;
   /** t-SNE only. */
   perplexity: number;

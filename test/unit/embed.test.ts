@@ -41,8 +41,10 @@ test('t-SNE of fc1 codes for 500 test images: labels, predictions, ids, 10-NN ac
     assert.ok(r.points.every(Number.isFinite));
     assert.equal(r.labels?.length, 500);
     assert.deepEqual(r.classNames, ['0', '1', '2', '3', '4', '5', '6', '7', '8', '9']);
+    // 500 of the 10000 records, spread evenly (every 20th), not the first 500.
     assert.equal(r.ids[0], `${idx}#0`);
-    assert.equal(r.ids[499], `${idx}#499`);
+    assert.equal(r.ids[1], `${idx}#20`);
+    assert.equal(r.ids[499], `${idx}#9980`);
     // The model is 90.8% accurate on the test set: predictions agree with most labels.
     let agree = 0;
     for (let i = 0; i < 500; i++) if (r.predicted[i] === r.labels![i]) agree++;
@@ -136,7 +138,8 @@ test('EngineClient.embed: codes over two workers, frames streamed from the proje
     assert.equal(r.points.length, 800);
     assert.ok(r.points instanceof Float32Array);
     assert.equal(r.ids.length, 400);
-    assert.equal(r.ids[399], `${idx}#399`);
+    assert.equal(r.ids[200], `${idx}#5000`); // spread evenly: every 25th record
+    assert.equal(r.ids[399], `${idx}#9975`);
     assert.equal(r.labels?.length, 400);
     assert.equal(r.predicted.length, 400);
     assert.equal(r.dataset.size, 10000);

@@ -95,7 +95,7 @@ test('a selected unit of the sample: theoretical box, heat map zero outside it, 
   assert.match((pick({ images: 16 }) as { error: string }).error, /no dataset configured/);
   const dense = shown.layers.find((l) => l.shape.length === 1);
   if (dense) assert.match((pick({ layer: dense.layer }) as { error: string }).error, /no spatial feature map/);
-  assert.deepEqual(pick({ images: 5000 }, 1000), { args: { model, layer: layer.layer, channel: 0, unit: [0, 0], start: 0, limit: 1000 } });
+  assert.deepEqual(pick({ images: 5000 }, 1000), { args: { model, layer: layer.layer, channel: 0, unit: [0, 0], limit: 1000 } });
   assert.deepEqual(erfJobArgs(model, shown, { kind: 'dataset', index: 7 }, { layer: layer.layer, channel: 0, unit: [0, 0], images: 0 }, 1000), {
     args: { model, layer: layer.layer, channel: 0, unit: [0, 0], start: 7, limit: 1 },
   });

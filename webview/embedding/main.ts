@@ -284,7 +284,7 @@ export class EmbeddingApp extends LitElement {
       ${s.method !== 'pca' ? this.numberField('iterations', 'Iterations', 'Optimisation steps') : nothing}
       ${s.method === 'umap' ? this.numberField('neighbors', 'Neighbours', 'Size of the local neighbourhood (UMAP)') : nothing}
       ${s.method === 'umap' ? this.numberField('minDist', 'Min. distance', 'How tightly points may pack (UMAP)') : nothing}
-      ${this.numberField('limit', 'Images', 'Use the first N images of the dataset')}
+      ${this.numberField('limit', 'Images', 'Use N images spread evenly over the dataset')}
       <div class="buttons">
         <vscode-button ?disabled=${running} @click=${() => this.run()}>Run</vscode-button>
         ${running ? html`<vscode-button secondary @click=${() => this.host.post({ type: 'cancel' })}>Cancel</vscode-button>` : nothing}

@@ -18,6 +18,7 @@ import type { Batch, Dataset, Preprocessing } from '../io/datasets/types';
 import { batchTensor, isChannelsFirst } from './common';
 import { nodeActivation } from './activationPoints';
 import { DEFAULT_PREPROCESSING } from '../io/datasets/imageGeometry';
+import { evenSampleIndices } from '../io/datasets/range';
 import { pca } from '../embedding/pca';
 import { tsne, TSNE_DEFAULTS } from '../embedding/tsne';
 import { umapEmbed } from '../embedding/umap';
@@ -215,7 +216,7 @@ export interface EmbedRunOptions extends EmbedOptions {
   penultimateLayer?: string;
 }
 
-/** Codes of the first `limit` images of `dataset` (all by default), in one pass. */
+/** Codes of `limit` images spread evenly over `dataset` (all by default), in one pass. */
 export async function extractCodes(
   model: InspectableModel,
   dataset: Dataset,
@@ -225,18 +226,19 @@ export async function extractCodes(
   const t0 = performance.now();
   const layer = embeddingLayer(model, options.layer, options.penultimateLayer);
   const acc = createCodesAccumulator(model, layer, !!dataset.classNames);
-  const end = Math.min(dataset.size, options.limit ?? dataset.size);
+  const total = Math.min(dataset.size, options.limit ?? dataset.size);
+  // Listings go class by class, so the first N would cover only the first classes.
+  const items = total < dataset.size ? { indices: evenSampleIndices(dataset.size, total) } : {};
   for await (const batch of dataset.batches({
     batchSize: options.batchSize ?? 64,
     geometry: model.input,
     preprocessing: options.preprocessing ?? DEFAULT_PREPROCESSING,
-    start: 0,
-    end,
+    ...items,
     signal: hooks.signal,
   })) {
     if (hooks.signal?.aborted) throw new Error('Cancelled');
     await accumulateCodes(acc, model, batch);
-    hooks.onProgress?.(acc.count, end, 'codes');
+    hooks.onProgress?.(acc.count, total, 'codes');
   }
   if (hooks.signal?.aborted) throw new Error('Cancelled');
   return { ...mergeCodes([acc]), seconds: (performance.now() - t0) / 1000 };

@@ -11,7 +11,7 @@ export interface EmbedOptions {
   /** Layer whose output is embedded (default: `penultimateLayer` of cnnlens.json, else the input of the last Dense layer). */
   layer?: string;
   method?: EmbedMethod;
-  /** At most this many images (the first N). */
+  /** At most this many images, spread evenly over the dataset (not the first N: listings go class by class). */
   limit?: number;
   /** t-SNE perplexity (default 30). */
   perplexity?: number;

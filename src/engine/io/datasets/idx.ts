@@ -9,7 +9,7 @@ import { pipeline, type Readable } from 'node:stream';
 import * as zlib from 'node:zlib';
 import type { InputGeometry } from '../../model/inspectableModel';
 import { checkPreprocessing, preprocessImageInto } from './imageGeometry';
-import { resolveRange } from './range';
+import { resolveItems } from './range';
 import type { Batch, BatchOptions, Dataset, SkippedFile } from './types';
 
 const IMAGES_MAGIC = 0x00000803;
@@ -78,7 +78,8 @@ export async function readIdxFile(file: string): Promise<{ dims: number[]; data:
 // ---------------------------------------------------------------------------------------------
 // Streaming dataset. Image files are tens of MB uncompressed (60k × 28 × 28 for MNIST train), so
 // they are never read whole: a batch range is served by streaming the file and skipping bytes
-// up to `start`. Labels are one byte per image and are read whole.
+// up to `start` (and, for an `indices` list, between the wanted records). Labels are one byte per
+// image and are read whole.
 // ---------------------------------------------------------------------------------------------
 
 /** Longest possible IDX header: magic + 255 dimensions. */
@@ -198,15 +199,16 @@ export class IdxDataset implements Dataset {
   ) {}
 
   async *batches(options: BatchOptions): AsyncGenerator<Batch> {
-    const { start, end, batchSize } = resolveRange(this.path, options, this.size);
+    const { count: total, at, batchSize } = resolveItems(this.path, options, this.size);
     checkPreprocessing(options.preprocessing, options.geometry);
-    if (start === end || options.signal?.aborted) return;
+    if (total === 0 || options.signal?.aborted) return;
     const { height, width } = this.recordGeometry;
     const recordBytes = height * width;
     const outPerImage = options.geometry.height * options.geometry.width * options.geometry.channels;
-    const firstByte = this.headerBytes + start * recordBytes;
-    // Uncompressed files seek straight to `start`; gzip has no random access, so those bytes are
-    // decompressed and dropped as they stream past (still never more than one chunk in memory).
+    const firstByte = this.headerBytes + at(0) * recordBytes;
+    // Uncompressed files seek straight to the first item; gzip has no random access, so those
+    // bytes are decompressed and dropped as they stream past (still never more than one chunk in
+    // memory). Records between two wanted items (`indices`) are dropped the same way.
     const stream = openIdxStream(this.path, this.gzip, this.gzip ? 0 : firstByte);
     let toSkip = this.gzip ? firstByte : 0;
 
@@ -214,44 +216,48 @@ export class IdxDataset implements Dataset {
     const record = new Uint8Array(recordBytes);
     const image = { width, height, channels: 1, alpha: false, data: record, source: this.path };
     let filled = 0;
-    let index = start;
-    let batch = this.newBatch(Math.min(batchSize, end - index), outPerImage);
+    let taken = 0;
+    let batch = this.newBatch(Math.min(batchSize, total), outPerImage);
     try {
       for await (const chunk of stream as AsyncIterable<Buffer>) {
         let pos = 0;
-        if (toSkip > 0) {
-          pos = Math.min(toSkip, chunk.length);
-          toSkip -= pos;
-        }
-        while (pos < chunk.length && index < end) {
+        while (pos < chunk.length && taken < total) {
+          if (toSkip > 0) {
+            const skip = Math.min(toSkip, chunk.length - pos);
+            pos += skip;
+            toSkip -= skip;
+            continue;
+          }
           const take = Math.min(recordBytes - filled, chunk.length - pos);
           record.set(chunk.subarray(pos, pos + take), filled);
           filled += take;
           pos += take;
           if (filled < recordBytes) break;
           filled = 0;
+          const index = at(taken);
           const slot = batch.count;
           preprocessImageInto(image, options.geometry, options.preprocessing, batch.images, slot * outPerImage);
           if (batch.labels && this.labels) batch.labels[slot] = this.labels[index];
           batch.ids.push(`${this.path}#${index}`);
           batch.count++;
-          index++;
+          taken++;
+          if (taken < total) toSkip = (at(taken) - index - 1) * recordBytes;
           if (batch.count * outPerImage === batch.images.length) {
             yield batch;
-            if (options.signal?.aborted || index >= end) return;
-            batch = this.newBatch(Math.min(batchSize, end - index), outPerImage);
+            if (options.signal?.aborted || taken >= total) return;
+            batch = this.newBatch(Math.min(batchSize, total - taken), outPerImage);
           }
         }
-        if (index >= end) break;
+        if (taken >= total) break;
       }
     } catch (e) {
       throw describeStreamError(this.path, e);
     } finally {
       stream.destroy();
     }
-    if (index < end) {
+    if (taken < total) {
       throw new Error(
-        `${this.path}: truncated IDX file (header promises ${this.size} images of ${height}×${width}, data ends at image ${index})`,
+        `${this.path}: truncated IDX file (header promises ${this.size} images of ${height}×${width}, data ends at image ${at(taken)})`,
       );
     }
   }

@@ -11,7 +11,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { DEFAULT_DECODE_LIMITS, decodeImage, type DecodeLimits } from './decode';
 import { checkPreprocessing, preprocessImageInto } from './imageGeometry';
-import { resolveRange } from './range';
+import { resolveItems } from './range';
 import type { Batch, BatchOptions, Dataset, SkippedFile } from './types';
 
 /** Listing goes by extension (cheap); decoding then sniffs the real format from the bytes. */
@@ -93,7 +93,7 @@ export class ImageFolderDataset implements Dataset {
   constructor(
     readonly path: string,
     readonly kind: 'image-folder' | 'flat-folder',
-    /** Items in listing order: the index used by `start` / `end`. */
+    /** Items in listing order: the index used by `start` / `end` / `indices`. */
     readonly items: readonly ImageFolderItem[],
     readonly classNames: string[] | undefined,
     readonly skipped: SkippedFile[],
@@ -105,13 +105,13 @@ export class ImageFolderDataset implements Dataset {
   }
 
   async *batches(options: BatchOptions): AsyncGenerator<Batch> {
-    const { start, end, batchSize } = resolveRange(this.path, options, this.size);
+    const { count: total, at, batchSize } = resolveItems(this.path, options, this.size);
     checkPreprocessing(options.preprocessing, options.geometry);
     const perImage = options.geometry.height * options.geometry.width * options.geometry.channels;
     const labelled = this.kind === 'image-folder';
-    for (let first = start; first < end; first += batchSize) {
+    for (let first = 0; first < total; first += batchSize) {
       if (options.signal?.aborted) return;
-      const last = Math.min(end, first + batchSize);
+      const last = Math.min(total, first + batchSize);
       const n = last - first;
       const images = new Float32Array(n * perImage);
       const labels = labelled ? new Int32Array(n) : undefined;
@@ -122,7 +122,7 @@ export class ImageFolderDataset implements Dataset {
       // do meanwhile, and fs.promises.readFile costs ~0.1 ms of CPU per small file (open, fstat,
       // read, read, close as separate promise round trips) against ~0.02 ms for readFileSync.
       for (let i = 0; i < n; i++) {
-        const item = this.items[first + i];
+        const item = this.items[at(first + i)];
         try {
           const decoded = decodeImage(fs.readFileSync(item.file), item.file, this.limits);
           preprocessImageInto(decoded, options.geometry, options.preprocessing, images, ids.length * perImage);

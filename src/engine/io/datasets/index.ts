@@ -17,6 +17,7 @@ export { decodeImage, sniffImageFormat, DEFAULT_DECODE_LIMITS } from './decode';
 export type { DecodedImage, DecodeLimits } from './decode';
 export { readIdxFile, openIdxDataset, IdxDataset } from './idx';
 export { openImageFolder, ImageFolderDataset } from './imageFolder';
+export { evenSampleIndices } from './range';
 
 export interface OpenDatasetOptions {
   /** Class names in label order, usually from `cnnlens.json`. */

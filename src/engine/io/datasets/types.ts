@@ -43,6 +43,11 @@ export interface BatchOptions {
   start?: number;
   /** Last item index (exclusive), default `size`. */
   end?: number;
+  /**
+   * Exactly these items, strictly ascending, instead of `[start, end)` (not both): e.g. a sample
+   * spread over the dataset (`evenSampleIndices`). Labels and ids follow the same items.
+   */
+  indices?: readonly number[];
   /** Checked between batches; when it reports aborted the stream stops. */
   signal?: AbortSignal;
 }
@@ -56,6 +61,6 @@ export interface Dataset {
   readonly size: number;
   /** Files ignored while listing (non-images, empty class folders), with the reason. */
   readonly skipped: SkippedFile[];
-  /** Streams `[start, end)` in batches; memory is bounded by the batch size. */
+  /** Streams `[start, end)` (or `indices`) in batches; memory is bounded by the batch size. */
   batches(options: BatchOptions): AsyncIterable<Batch>;
 }
