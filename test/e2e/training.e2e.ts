@@ -11,7 +11,7 @@
  * The screenshot of the first test is the README's Transfer learning picture.
  */
 import * as assert from 'node:assert/strict';
-import { existsSync } from 'node:fs';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import * as path from 'node:path';
 import type { Frame, Locator } from 'playwright-core';
 import { CodeServer } from './codeServer';
@@ -92,7 +92,7 @@ describe('e2e: transfer learning', function () {
     await page.locator('.quick-input-widget').waitFor({ state: 'hidden', timeout: 10_000 });
 
     // The Training view: the curves grow as epochs finish.
-    const frame: Frame = await wb.findWebviewFrame('cnn-lens-training-app training-curves', 60_000);
+    const frame: Frame = await wb.findWebviewFrameOrReload('cnn-lens-training-app training-curves', 45_000);
     const points = (chart: string, kind: string) => frame.locator(`training-curves figure[data-chart="${chart}"] circle.point.${kind}`).count();
     const deadline = Date.now() + 420_000;
     while ((await points('loss', 'train')) < 2) {
@@ -137,6 +137,12 @@ describe('e2e: transfer learning', function () {
   it('fine-tunes from the palette and stops when Cancel is pressed in the Training view, keeping the best epoch so far', async function () {
     const model = 'fashion-mnist-cnn/model.json';
     if (!existsSync(path.join(server.workspace, model))) this.skip();
+    // An epoch takes a fraction of a second here, so early stopping (patience 3) could end the run
+    // before Cancel is pressed; the model's cnnlens.json `training` section (whose values the flow
+    // starts from) turns it off (0 = never) for this run.
+    const configFile = path.join(server.workspace, 'fashion-mnist-cnn/cnnlens.json');
+    const config = JSON.parse(readFileSync(configFile, 'utf8')) as Record<string, unknown>;
+    writeFileSync(configFile, JSON.stringify({ ...config, training: { patience: 0 } }, null, 2));
     const page = wb.page;
     await wb.runCommand('View: Close All Editors');
     await openWithCnnLens(wb, model);
@@ -156,6 +162,11 @@ describe('e2e: transfer learning', function () {
     await row('Epochs').click({ timeout: 30_000 });
     await quickInput().fill('200');
     await page.keyboard.press('Enter');
+    // The settings list comes back rebuilt with the new value; click Continue only on that list
+    // (on a busy machine the old rows are still on show for a moment and vanish under the click).
+    await row(/Continue/).waitFor({ state: 'visible', timeout: 10_000 });
+    for (let i = 0; i < 60 && !/Epochs\s*200\b/.test(await row('Epochs').innerText().catch(() => '')); i++) await sleep(250);
+    assert.match(await row('Epochs').innerText(), /Epochs\s*200\b/);
     await row(/Continue/).click({ timeout: 10_000 });
     const start = row('Start training');
     await start.waitFor({ state: 'visible', timeout: 120_000 });
@@ -163,7 +174,7 @@ describe('e2e: transfer learning', function () {
     assert.match(await row('trainable parameters').innerText(), /206,218 trainable parameters/);
     await start.click();
 
-    let frame = await wb.findWebviewFrame('cnn-lens-training-app vscode-badge.status[data-status="running"]', 60_000);
+    let frame = await wb.findWebviewFrameOrReload('cnn-lens-training-app vscode-badge.status[data-status="running"]', 45_000);
     const points = () => frame.locator('training-curves figure[data-chart="loss"] circle.point.train').count();
     const deadline = Date.now() + 300_000;
     while ((await points()) < 1) {
@@ -183,7 +194,13 @@ describe('e2e: transfer learning', function () {
     const mark = () => frame.locator('body').evaluate((body) => (body as unknown as { setAttribute(n: string, v: string): void }).setAttribute('data-e2e-old', ''));
     const restored = async (what: string): Promise<Frame> => {
       const until = Date.now() + 120_000;
+      let reloaded = false;
       while (Date.now() < until) {
+        if (!reloaded && Date.now() > until - 60_000) {
+          // See Workbench.findWebviewFrameOrReload: a blank webview in code-server; one more reload.
+          reloaded = true;
+          await wb.runCommand('Developer: Reload Webviews').catch(() => undefined);
+        }
         try {
           const f = await wb.findWebviewFrame('body:not([data-e2e-old]) cnn-lens-training-app vscode-badge.status[data-status="cancelled"]', 5_000);
           if ((await f.locator('training-curves figure[data-chart="loss"] circle.point.train').count()) === done) return f;
@@ -205,7 +222,7 @@ describe('e2e: transfer learning', function () {
 
     // "Compare Embeddings" opens the embedding view with a pane per model.
     await frame.locator('cnn-lens-training-app .outcome vscode-button', { hasText: 'Compare Embeddings' }).click();
-    const embedding = await wb.findWebviewFrame('cnn-lens-embedding-app embedding-pane', 90_000);
+    const embedding = await wb.findWebviewFrameOrReload('cnn-lens-embedding-app embedding-pane', 60_000);
     for (let i = 0; i < 120 && (await embedding.locator('cnn-lens-embedding-app embedding-pane').count()) < 2; i++) await sleep(250);
     assert.equal(await embedding.locator('cnn-lens-embedding-app embedding-pane').count(), 2, 'base and fine-tuned model side by side');
   });

@@ -259,6 +259,26 @@ export class Workbench {
     throw new Error(`No webview frame contains ${selector}`);
   }
 
+  /**
+   * `findWebviewFrame`, but when no frame shows `selector` within `timeout` it runs "Developer:
+   * Reload Webviews" once and looks again for as long. Why: in code-server a webview's iframe is
+   * now and then claimed by code-server's own service worker (the console says "Found unexpected
+   * service worker controller"); its resources then go to the network (net::ERR_NAME_NOT_RESOLVED
+   * for vscode-cdn.net) and the document stays blank. Seen on a loaded 2-core machine, for any of
+   * our views; reloading the webviews recovers, and the view must then restore itself (which is
+   * what the extension is responsible for).
+   */
+  async findWebviewFrameOrReload(selector: string, timeout = 30_000): Promise<Frame> {
+    try {
+      return await this.findWebviewFrame(selector, timeout);
+    } catch {
+      const blank = this.console.filter((l) => /unexpected service worker controller|ERR_NAME_NOT_RESOLVED/.test(l)).length;
+      console.error(`    (no webview shows ${selector} after ${timeout} ms; ${blank} service-worker / resource errors in the console; reloading the webviews once)`);
+      await this.runCommand('Developer: Reload Webviews');
+      return this.findWebviewFrame(selector, timeout);
+    }
+  }
+
   /** Saves a full-page screenshot as `<artifacts>/screenshots/<name>.png`; returns its path. */
   async screenshot(name: string): Promise<string> {
     const file = path.join(artifactsDir('screenshots'), `${slug(name)}.png`);
