@@ -108,6 +108,7 @@ for (const suite of suites) {
       { stdio: 'inherit', cwd: root, env: { ...process.env, CNN_LENS_TEST: '1' } },
     );
     const text = existsSync(tap) ? readFileSync(tap, 'utf8') : '';
+    rmSync(tap, { force: true });
     const p = Number(/^# pass (\d+)/m.exec(text)?.[1] ?? 0);
     const f = Number(/^# fail (\d+)/m.exec(text)?.[1] ?? 0);
     passed += p;
@@ -133,6 +134,7 @@ for (const suite of suites) {
     let counts;
     try {
       counts = JSON.parse(readFileSync(resultFile, 'utf8'));
+      rmSync(resultFile, { force: true });
     } catch {
       counts = undefined;
     }
