@@ -1,9 +1,10 @@
 /**
  * A new classifier head through the worker pool, on real data: the base trained on Fashion-MNIST
  * classes 0–4 (samples/fashion-mnist-base-0-4, samples/train/trainTransferBase.ts) gets a head for
- * classes 5–9 from 30 training images per class, and is compared with the same network trained
- * from scratch on the same images. The saved model reloads, predicts what training reported, and
- * its base weights are the source's byte for byte. Cancelling keeps the best epoch or nothing.
+ * classes 5–9 from 30 training images per class, and is compared, on 1,000 validation images, with
+ * the same network trained from scratch on the same images at three learning rates. The saved
+ * model reloads, predicts what training reported, and its base weights are the source's byte for
+ * byte. Cancelling keeps the best epoch or nothing.
  */
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
@@ -26,17 +27,45 @@ import { SAMPLES, tmpDir, writeClassFolders } from './transferFixtures';
 import { weightBytes } from './transferWeights';
 
 const base = path.join(SAMPLES, 'fashion-mnist-base-0-4/model.json');
-/** 30 training + 50 validation images per class: the comparison is judged on 250 images. */
-const PER_CLASS = 80;
-const SPLIT = 50 / 80;
+/** 30 training images per class; the comparison is judged on VALIDATION_PER_CLASS × 5 others. */
+const TRAIN_PER_CLASS = 30;
+const VALIDATION_PER_CLASS = 200;
+const PER_CLASS = TRAIN_PER_CLASS + VALIDATION_PER_CLASS;
+const SPLIT = VALIDATION_PER_CLASS / PER_CLASS;
+const VALIDATION_IMAGES = 5 * VALIDATION_PER_CLASS;
+/**
+ * The head sits on the last conv layer's output (a user's choice; the default, fc1's input, is
+ * specific to the base's five classes: measured 87–88 % against 91–93 % here, README).
+ */
+const CUT_AT = 'conv2';
+const HIDDEN = 0;
+/**
+ * 7,744 features per image: at the head default (0.01) the validation loss bottoms out after one
+ * epoch while the accuracy still climbs; 1e-3 with more patience lets the saved epoch catch up.
+ */
+const HEAD_RATE = 1e-3;
+/** The from-scratch baseline's learning-rate grid: it keeps the best epoch of its best rate. */
+const SCRATCH_RATES = [1e-3, 3e-3, 1e-2];
+const SCRATCH_EPOCHS = 30;
+/**
+ * Asserted lead of the head over the best from-scratch run. Measured (deterministic: seeded,
+ * single-threaded wasm): 91.1 % vs 89.9 %, +1.2 points, within the noise of 1,000 images
+ * (≈ ±1.3 points for a difference), so only "not behind" is asserted: the base does not give the
+ * clear lead the issue asks for (README, "Transfer learning").
+ */
+const MARGIN = 0;
 let dir: string;
 let data: string;
+/** 80 images per class (30 training, 50 validation), for the stop and cancel tests. */
+let smallData: string;
+const SMALL_SPLIT = 50 / 80;
 let client: EngineClient;
 
 before(async () => {
   await initBackend('wasm');
   dir = tmpDir();
   data = await writeClassFolders(path.join(dir, 'classes-5-9'), { classes: [5, 6, 7, 8, 9], perClass: PER_CLASS });
+  smallData = await writeClassFolders(path.join(dir, 'classes-5-9-small'), { classes: [5, 6, 7, 8, 9], perClass: 80 });
   client = new EngineClient({ workers: 2 });
 });
 
@@ -45,12 +74,35 @@ after(async () => {
   fs.rmSync(dir, { recursive: true, force: true });
 });
 
-test('a new head on classes 5–9 from 30 images per class, against the same network trained from scratch', async (t) => {
+/** The same network as the base (same builder, another seed), every layer trained from scratch. */
+async function trainFromScratch(learningRate: number): Promise<{ learningRate: number; valAcc: number; epoch: number; seconds: number }> {
+  const init = path.join(dir, `scratch-init-${learningRate}`);
+  const scratchModel = buildBaseModel(5, 21, 'scratch');
+  await saveLayersModel(scratchModel, init);
+  scratchModel.dispose();
+  const r = await client.fineTune(path.join(init, 'model.json'), {
+    data,
+    out: path.join(dir, `scratch-${learningRate}`),
+    validationSplit: SPLIT,
+    fromLayer: 'conv1',
+    learningRate,
+    epochs: SCRATCH_EPOCHS,
+    // No early stopping: the baseline gets every epoch, and is credited with its best accuracy.
+    patience: 0,
+  });
+  assert.equal(r.plan.trainableParams, 320 + 18496 + 204928 + 645);
+  assert.equal(r.plan.trainImages, 5 * TRAIN_PER_CLASS);
+  assert.equal(r.plan.validationImages, VALIDATION_IMAGES);
+  const best = r.epochs.reduce((a, e) => (e.valAcc > a.valAcc ? e : a));
+  return { learningRate, valAcc: best.valAcc, epoch: best.epoch, seconds: r.seconds };
+}
+
+test('a new head on classes 5–9 from 30 images per class, against the same network trained from scratch at its best learning rate', async (t) => {
   const phases = new Set<string>();
   const epochReports: number[] = [];
-  const head = await client.trainHead(
+  const headRun = client.trainHead(
     base,
-    { data, out: path.join(dir, 'head'), validationSplit: SPLIT },
+    { data, out: path.join(dir, 'head'), validationSplit: SPLIT, cutAt: CUT_AT, hidden: HIDDEN, learningRate: HEAD_RATE, patience: 10 },
     {
       onProgress: (_d, _t, detail) => {
         const d = detail as TrainingProgress;
@@ -59,41 +111,31 @@ test('a new head on classes 5–9 from 30 images per class, against the same net
       },
     },
   );
+  // The baseline's runs share the worker pool with the head's.
+  const scratchRuns = Promise.all(SCRATCH_RATES.map(trainFromScratch));
+  const head = await headRun;
   assert.deepEqual([...phases].sort(), ['batch', 'epoch', 'features']);
   assert.deepEqual(epochReports, head.epochs.map((e) => e.epoch));
-  assert.equal(head.plan.trainImages, 150);
-  assert.equal(head.plan.validationImages, 250);
-  assert.equal(head.plan.cutAt, 'fc1', 'default cut: the input of the last Dense layer');
-  assert.equal(head.plan.trainableParams, 128 * 5 + 5);
-  assert.equal(head.plan.frozenParams, 320 + 18496 + 204928);
-  for (const e of head.epochs) assert.deepEqual(Object.keys(e.dead).sort(), ['conv1', 'conv2', 'fc1']);
+  assert.equal(head.plan.trainImages, 5 * TRAIN_PER_CLASS);
+  assert.equal(head.plan.validationImages, VALIDATION_IMAGES);
+  assert.equal(head.plan.cutAt, CUT_AT);
+  assert.deepEqual(head.plan.featureShape, [11, 11, 64]);
+  assert.equal(head.plan.trainableParams, 11 * 11 * 64 * 5 + 5);
+  assert.equal(head.plan.frozenParams, 320 + 18496);
+  for (const e of head.epochs) assert.deepEqual(Object.keys(e.dead).sort(), ['conv1', 'conv2']);
 
-  // The same network (same builder, new seed) from scratch, every layer trained, on the same split.
-  const scratchModel = buildBaseModel(5, 21, 'scratch');
-  const scratchDir = path.join(dir, 'scratch-init');
-  await saveLayersModel(scratchModel, scratchDir);
-  scratchModel.dispose();
-  const scratch = await client.fineTune(path.join(scratchDir, 'model.json'), {
-    data,
-    out: path.join(dir, 'scratch'),
-    validationSplit: SPLIT,
-    fromLayer: 'conv1',
-    learningRate: 1e-3,
-    epochs: 20,
-    patience: 5,
-  });
-  assert.equal(scratch.plan.trainableParams, 320 + 18496 + 204928 + 645);
-  assert.equal(scratch.plan.validationImages, 250);
+  const scratch = await scratchRuns;
+  const bestScratch = scratch.reduce((a, r) => (r.valAcc > a.valAcc ? r : a));
+  const pct = (v: number): string => `${(100 * v).toFixed(1)} %`;
   t.diagnostic(
-    `new head: val acc ${(100 * head.best.valAcc).toFixed(1)} % (epoch ${head.best.epoch}, ${head.epochs.length} epochs, ${head.seconds.toFixed(1)} s); ` +
-      `from scratch: ${(100 * scratch.best.valAcc).toFixed(1)} % (epoch ${scratch.best.epoch}, ${scratch.seconds.toFixed(1)} s)`,
+    `new head on ${CUT_AT}: val acc ${pct(head.best.valAcc)} on ${VALIDATION_IMAGES} images (epoch ${head.best.epoch} of ${head.epochs.length}, ${head.seconds.toFixed(1)} s); ` +
+      `from scratch, best epoch of ${SCRATCH_EPOCHS}: ${scratch.map((r) => `lr ${r.learningRate} ${pct(r.valAcc)} (epoch ${r.epoch}, ${r.seconds.toFixed(1)} s)`).join(', ')}; ` +
+      `margin ${(100 * (head.best.valAcc - bestScratch.valAcc)).toFixed(1)} points`,
   );
-  // Measured: 83.2 % vs 86.0 %. Classes 5–9 (footwear, bags, shirts) are easy to learn from
-  // scratch and the clothing base's fc1 features add little; the head gets there training 645
-  // parameters instead of 224,389. (README, "Transfer learning".)
-  assert.ok(head.best.valAcc >= 0.8, `head: ${head.best.valAcc}`);
-  assert.ok(scratch.best.valAcc >= 0.75, `scratch: ${scratch.best.valAcc}`);
-  assert.ok(head.best.valAcc >= scratch.best.valAcc - 0.05, `head ${head.best.valAcc} vs scratch ${scratch.best.valAcc}`);
+  // The head is judged at its saved epoch (lowest validation loss), the baseline at its best
+  // accuracy over every epoch and rate: the comparison favours the baseline.
+  assert.ok(bestScratch.valAcc >= 0.8, `scratch: ${bestScratch.valAcc}`);
+  assert.ok(head.best.valAcc >= bestScratch.valAcc + MARGIN, `head ${head.best.valAcc} vs scratch ${bestScratch.valAcc}: less than ${MARGIN} ahead`);
   await checkSavedHead(head);
 });
 
@@ -105,14 +147,14 @@ async function checkSavedHead(head: TrainingResult): Promise<void> {
   const config = await loadCnnLensConfig(path.join(out, 'model.json'));
   assert.deepEqual(config.classNames, ['5_Sandal', '6_Shirt', '7_Sneaker', '8_Bag', '9_Ankle_boot']);
   assert.equal(config.dataset, data);
-  assert.equal(config.training?.cutAt, 'fc1');
+  assert.equal(config.training?.cutAt, CUT_AT);
   assert.equal(config.trainedFrom?.mode, 'head');
   assert.equal(config.trainedFrom?.model, base);
-  assert.deepEqual(config.trainedFrom?.frozenLayers, ['conv1', 'pool1', 'conv2', 'pool2', 'flatten', 'fc1']);
-  assert.deepEqual(config.trainedFrom?.trainableLayers, ['head_predictions']);
+  assert.deepEqual(config.trainedFrom?.frozenLayers, ['conv1', 'pool1', 'conv2']);
+  assert.deepEqual(config.trainedFrom?.trainableLayers, ['head_flatten', 'head_predictions']);
   assert.equal(config.trainedFrom?.metrics.best.valAcc, head.best.valAcc);
 
-  for (const w of ['conv1/kernel', 'conv1/bias', 'conv2/kernel', 'conv2/bias', 'fc1/kernel', 'fc1/bias']) {
+  for (const w of ['conv1/kernel', 'conv1/bias', 'conv2/kernel', 'conv2/bias']) {
     assert.ok(weightBytes(path.join(out, 'model.json'), w).equals(weightBytes(base, w)), `${w} differs from the base's`);
   }
 
@@ -123,7 +165,7 @@ async function checkSavedHead(head: TrainingResult): Promise<void> {
   try {
     assert.deepEqual(
       model.layers.map((l) => l.name),
-      ['conv1_input', 'conv1', 'pool1', 'conv2', 'pool2', 'flatten', 'fc1', 'head_predictions'],
+      ['conv1_input', 'conv1', 'pool1', 'conv2', 'head_flatten', 'head_predictions'],
     );
     const listing = await openTrainingData(data);
     const split = stratifiedSplit(listing.items.map((i) => i.label), 5, SPLIT, 1);
@@ -132,8 +174,9 @@ async function checkSavedHead(head: TrainingResult): Promise<void> {
     const predicted = tf.tidy(() => (model.layersModel!.predict(tf.tensor4d(images, [split.validation.length, 28, 28, 1])) as tf.Tensor).argMax(-1).dataSync());
     let hits = 0;
     split.validation.forEach((item, k) => (hits += predicted[k] === listing.items[item].label ? 1 : 0));
-    assert.ok(Math.abs(hits / split.validation.length - head.best.valAcc) <= 1 / 250, `reloaded ${hits / 250} vs reported ${head.best.valAcc}`);
-    assert.equal(model.layersModel!.getLayer('fc1').trainable, false, 'frozen layers are saved as non-trainable');
+    assert.equal(split.validation.length, VALIDATION_IMAGES);
+    assert.ok(Math.abs(hits / VALIDATION_IMAGES - head.best.valAcc) <= 1 / VALIDATION_IMAGES, `reloaded ${hits / VALIDATION_IMAGES} vs reported ${head.best.valAcc}`);
+    assert.equal(model.layersModel!.getLayer('conv2').trainable, false, 'frozen layers are saved as non-trainable');
   } finally {
     model.dispose();
   }
@@ -145,7 +188,7 @@ test('stopping after an epoch saves the best epoch so far and resolves with canc
   const out = path.join(dir, 'stopped');
   const r = await client.trainHead(
     base,
-    { data, out, validationSplit: SPLIT, epochs: 200, patience: 0, learningRate: 1e-4 },
+    { data: smallData, out, validationSplit: SMALL_SPLIT, epochs: 200, patience: 0, learningRate: 1e-4 },
     {
       signal: stop.signal,
       onProgress: (_d, _t, detail) => {
@@ -166,13 +209,13 @@ test('cancelling before the first epoch ends writes nothing and rejects with Can
     const stop = new AbortController();
     const out = path.join(dir, `cancelled-${when}`);
     await assert.rejects(
-      client.trainHead(base, { data, out, validationSplit: SPLIT }, { signal: stop.signal, onProgress: (_d, _t, detail) => (detail as TrainingProgress).phase === when && stop.abort() }),
+      client.trainHead(base, { data: smallData, out, validationSplit: SMALL_SPLIT }, { signal: stop.signal, onProgress: (_d, _t, detail) => (detail as TrainingProgress).phase === when && stop.abort() }),
       CancelledError,
     );
     assert.equal(fs.existsSync(out), false);
     assert.deepEqual(fs.readdirSync(dir).filter((f) => f.startsWith(`.cancelled`)), []);
   }
   // The pool still works afterwards.
-  const plan = await client.planTraining(base, 'head', { data, out: path.join(dir, 'after-cancel') });
+  const plan = await client.planTraining(base, 'head', { data: smallData, out: path.join(dir, 'after-cancel') });
   assert.equal(plan.classNames.length, 5);
 });
