@@ -32,7 +32,7 @@ import { WebviewMessenger } from '../webviewHost/messenger';
 import { PanelStateStore } from '../webviewHost/panelState';
 import { pickWorkspaceModel } from '../webviewHost/models';
 import { errorMessage } from '../webviewHost/wire';
-import { ThumbnailRenderer, parseIdxId } from './thumbnails';
+import { parseIdxId } from '../engine/render/thumbnails';
 import { embeddingJob, linkedPanes, toWireEmbedding } from './embeddingWire';
 
 export const EMBEDDING_VIEW_TYPE = 'cnnLens.embedding';
@@ -102,7 +102,6 @@ export class EmbeddingPanel extends Disposable {
   private panes: Pane[];
   private settings: EmbeddingSettings;
   private readonly messenger: WebviewMessenger<EmbeddingHostMessage, EmbeddingWebviewMessage>;
-  private readonly thumbnails = new ThumbnailRenderer();
   private cancel: AbortController | undefined;
   private running: Promise<void> | undefined;
   private renderWaiters: (() => void)[] = [];
@@ -396,7 +395,7 @@ export class EmbeddingPanel extends Disposable {
     let thumbnail = '';
     let note: string | undefined;
     try {
-      thumbnail = await this.thumbnails.thumbnail(id);
+      thumbnail = await this.deps.engine.get().thumbnail(id);
     } catch (err) {
       note = errorMessage(err);
     }

@@ -121,6 +121,14 @@ export class EngineClient {
     return this.call('filters', { model, layers }, { ...options, worker: 0 });
   }
 
+  /**
+   * Thumbnail of a dataset item for hovers. Runs on the last worker, so it is not queued behind a
+   * t-SNE projection, which runs on worker 0.
+   */
+  async thumbnail(id: string, options?: CallOptions): Promise<string> {
+    return (await this.call('thumbnail', { id }, { ...options, worker: this.pool.size - 1 })).uri;
+  }
+
   datasetInfo(model: string, data?: string, options?: CallOptions): Promise<DatasetInfo> {
     return this.call('datasetInfo', { model, data }, { ...options, worker: 0 });
   }

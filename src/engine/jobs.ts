@@ -18,6 +18,7 @@ import { receptiveField, type ReceptiveFieldReport } from './analyses/receptiveF
 import { activations, type LayerActivations } from './analyses/activations';
 import { filterLayers, filters, type FilterTiles as LayerFilters } from './analyses/filters';
 import { activationPoints } from './analyses/activationPoints';
+import { ThumbnailRenderer } from './render/thumbnails';
 import { accumulateCodes, createCodesAccumulator, embeddingLayer, projectCodes, type CodesAccumulator, type EmbeddingProjection, type EmbedOptions, type EmbedPhase } from './analyses/embed';
 import { effectiveReceptiveField, erfRadiiPerLayer, type ErfRadiiTable, type ErfResult } from './analyses/effectiveReceptiveField';
 import { erfImageStream, type ErfImageSource, type ErfImagesSummary } from './erfImages';
@@ -335,7 +336,15 @@ async function runShard<A>(
 // ---------------------------------------------------------------------------------------------
 // Jobs
 
+/** One per worker: keeps recent thumbnails and open IDX files between hovers. */
+const thumbnails = new ThumbnailRenderer();
+
 export const JOBS = {
+  /** PNG data URI of a dataset item (an id the engine returned: a file, or `images-file#index`). */
+  async thumbnail(args: { id: string }): Promise<{ uri: string }> {
+    return { uri: await thumbnails.thumbnail(args.id) };
+  },
+
   async summary(args: ModelArgs, ctx: JobContext): Promise<SummaryJobResult> {
     const model = await getModel(args.model);
     return { backend: ctx.backend, summary: summarize(model) };

@@ -2,7 +2,7 @@
  * Messages between the Embedding view (webview panel) and the host. A view has one or two panes
  * (pane 1 is the "Compare…" pane: another layer of the same model, or another model). The
  * webview names panes, layers the host listed and point indices; it never sees a dataset path
- * (thumbnails and titles are rendered by the host) and never sends one.
+ * (the host renders titles, and an engine worker thumbnails, from its own item ids) and never sends one.
  */
 import type { CommonHostMessage, CommonWebviewMessage } from './common';
 

@@ -11,11 +11,12 @@ import * as path from 'node:path';
 import { PNG } from 'pngjs';
 import { DEFAULT_EMBEDDING_SETTINGS, validateEmbeddingMessage, validateEmbeddingSettings } from '../../src/protocol';
 import { embeddingJob, linkedPanes } from '../../src/embedding/embeddingWire';
-import { ThumbnailRenderer, parseIdxId, thumbnailRgba } from '../../src/embedding/thumbnails';
+import { ThumbnailRenderer, parseIdxId, thumbnailRgba } from '../../src/engine/render/thumbnails';
 import { decodeImage, readIdxFile } from '../../src/engine/io/datasets';
 import { PointGrid, fitView, panBy, pointBounds, toData, toScreen, zoomAbout } from '../../webview/shared/pointGrid';
 import { classColour, parseCssColour, TABLEAU_10 } from '../../webview/shared/palette';
 import { seeded } from './analysisFixtures';
+import { EngineClient } from '../../src/engine/client';
 
 const root = path.resolve(__dirname, '../../..');
 const pngDir = path.join(root, 'samples/data/fashion-mnist-1000');
@@ -106,6 +107,20 @@ test('thumbnails: a sample PNG keeps its pixels; an IDX record equals the file b
   }
   await assert.rejects(renderer.thumbnail(`${idxImages}#${dims[0]}`), /no record 10000 \(the file has 10000\)/);
   await assert.rejects(renderer.thumbnail(path.join(pngDir, 'missing.png')), /missing\.png: cannot read/);
+});
+
+test('EngineClient.thumbnail renders in a worker the same data URI as in-process; errors name the item', async () => {
+  const cls = fs.readdirSync(pngDir).sort()[0];
+  const file = path.join(pngDir, cls, fs.readdirSync(path.join(pngDir, cls)).sort()[0]);
+  const client = new EngineClient({ workers: 2 });
+  try {
+    const renderer = new ThumbnailRenderer();
+    assert.equal(await client.thumbnail(file), await renderer.thumbnail(file));
+    assert.equal(await client.thumbnail(`${idxImages}#42`), await renderer.thumbnail(`${idxImages}#42`));
+    await assert.rejects(client.thumbnail(path.join(pngDir, 'missing.png')), /missing\.png: cannot read/);
+  } finally {
+    await client.dispose();
+  }
 });
 
 test('thumbnails of large images are box-averaged down to at most 96 pixels', () => {

@@ -1,14 +1,15 @@
 /**
- * Thumbnails of dataset items for the embedding view's hover, as PNG data URIs, rendered on the
- * extension host without TF.js: image files are decoded with the engine's pure-JS decoders and
- * shrunk by box averaging; IDX records are read through the streaming IDX reader. The caller
+ * Thumbnails of dataset items for the embedding view's hover, as PNG data URIs, without TF.js:
+ * image files are decoded with the pure-JS decoders and shrunk by box averaging; IDX records are
+ * read through the streaming IDX reader. They are rendered in an engine worker (job `thumbnail`),
+ * not on the extension host: decoding a large JPEG photo takes long enough to freeze the editor. The caller
  * passes an item id the engine returned (`Batch.ids`: a file path, or `images-file#index`), never
  * a path from a webview. Results are kept in a small LRU cache: hovering back and forth is free.
  */
 import * as fs from 'node:fs';
-import { DEFAULT_PREPROCESSING, decodeImage, openIdxDataset, type IdxDataset } from '../engine/io/datasets';
-import type { DecodedImage } from '../engine/io/datasets';
-import { pngDataUri, type RgbaImage } from '../engine/render/png';
+import { DEFAULT_PREPROCESSING, decodeImage, openIdxDataset, type IdxDataset } from '../io/datasets';
+import type { DecodedImage } from '../io/datasets';
+import { pngDataUri, type RgbaImage } from './png';
 
 /** Longest side of a thumbnail in pixels (smaller images keep their size; CSS scales them up). */
 export const THUMBNAIL_SIZE = 96;
