@@ -58,6 +58,7 @@ import { activationPoints } from '../src/engine/analyses/activationPoints';
 import { summarize } from '../src/engine/analyses/summary';
 import { writeFileAtomic } from '../src/engine/io/atomicWrite';
 import type { InspectableModel } from '../src/engine/model/inspectableModel';
+import { uniformRandom } from '../src/engine/random';
 
 const ROOT = path.resolve(__dirname, '..', '..');
 /** Sample models and data; `--samples DIR` points elsewhere (same layout). */
@@ -411,14 +412,7 @@ export function buildMobileNetV1(alpha = 0.25, size = 128, classes = 1000, seed 
   const model = tf.model({ inputs: input, outputs: out, name: `mobilenet_v1_${alpha}_${size}` });
   // Non-trivial BatchNorm statistics (seeded), so the ReLU6 outputs look like a trained net's
   // rather than all sharing one scale.
-  let r = seed >>> 0;
-  const rand = (): number => {
-    r = (r + 0x6d2b79f5) >>> 0;
-    let t = r;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
+  const rand = uniformRandom(seed);
   for (const layer of model.layers) {
     if (layer.getClassName() !== 'BatchNormalization') continue;
     const n = layer.getWeights()[0].shape[0];

@@ -41,6 +41,7 @@ import { initBackend } from '../../src/engine/backend';
 import { readIdxFile } from '../../src/engine/io/datasets/idx';
 import { saveLayersModel } from '../../src/engine/io/models/saveLayersModel';
 import { writeFileAtomic } from '../../src/engine/io/atomicWrite';
+import { uniformRandom } from '../../src/engine/random';
 import { DATA_DIR, ROOT, SAMPLE_CLASS_FOLDERS, SAMPLES } from './fashionMnist';
 
 const BATCH = 64;
@@ -114,17 +115,8 @@ export async function loadSplit(prefix: 'train' | 't10k', limit?: number): Promi
   return { images, labels: lab.data.slice(0, n), n };
 }
 
-/** mulberry32: small, fast, good-enough seeded PRNG. */
-export function rng(seed: number): () => number {
-  let s = seed >>> 0;
-  return () => {
-    s = (s + 0x6d2b79f5) >>> 0;
-    let t = s;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+/** mulberry32 (the engine's seeded generator; the committed samples were trained with it). */
+export const rng = uniformRandom;
 
 export function shuffled(n: number, seed: number): Int32Array {
   const idx = new Int32Array(n);

@@ -29,7 +29,7 @@ import { writeFileAtomic } from '../../src/engine/io/atomicWrite';
 import { DATA_DIR, ROOT, SAMPLE_CLASS_FOLDERS, SAMPLES } from './fashionMnist';
 import { loadSplit, shuffled, type Split } from './trainSamples';
 import { augmentBatch } from '../../src/engine/training/augment';
-import { rng } from '../../src/engine/training/random';
+import { uniformRandom } from '../../src/engine/random';
 
 export const BASE_FOLDER = 'fashion-mnist-base-0-4';
 /** Labels the base is trained on; the other five are the "new" classes of the proof. */
@@ -140,7 +140,7 @@ async function main(): Promise<void> {
   const optimizer = tf.train.adam(opts.lr);
   model.compile({ optimizer, loss: 'categoricalCrossentropy', metrics: ['accuracy'] });
   const steps = Math.floor(train.n / BATCH);
-  const augment = opts.shift > 0 ? { shift: opts.shift, random: rng(SHUFFLE_SEED + 1) } : undefined;
+  const augment = opts.shift > 0 ? { shift: opts.shift, random: uniformRandom(SHUFFLE_SEED + 1) } : undefined;
   const epochLog: { epoch: number; loss: number; trainAccuracy: number; testAccuracy: number; seconds: number }[] = [];
   for (let epoch = 0; epoch < opts.epochs; epoch++) {
     const te = Date.now();

@@ -16,6 +16,7 @@ import * as vscode from 'vscode';
 import type { ScanReport } from '../../src/engine/client';
 import { CORRUPT_MODEL_TEXT } from '../e2e/sampleModel';
 import { DEAD_LAYER, DEAD_LAYER_UNITS, DEAD_MODEL_DIR, DEAD_UNITS, HIGH_LR_SAMPLE, datasetFor, makeDeadFilterModel, writeConfig } from './deadFilterFixtures';
+import { capturingErrors } from './views';
 
 const EXTENSION_ID = 'cnn-lens.cnn-lens';
 const SCAN = 'cnnLens.scanDeadFilters';
@@ -43,21 +44,6 @@ async function waitFor<T>(what: string, probe: () => T | undefined | false, time
     if (v) return v;
     if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
     await sleep(100);
-  }
-}
-
-async function capturingErrors<T>(fn: () => Thenable<T>): Promise<{ value: T; errors: string[] }> {
-  const window = vscode.window as { showErrorMessage: (...args: unknown[]) => unknown };
-  const original = window.showErrorMessage;
-  const errors: string[] = [];
-  window.showErrorMessage = (...args: unknown[]) => {
-    errors.push(String(args[0]));
-    return original.apply(vscode.window, args);
-  };
-  try {
-    return { value: await fn(), errors };
-  } finally {
-    window.showErrorMessage = original;
   }
 }
 

@@ -11,6 +11,7 @@ import * as vscode from 'vscode';
 import type { SummaryJobResult } from '../../src/engine/jobs';
 import { repoRoot } from '../e2e/paths';
 import { CORRUPT_MODEL, CORRUPT_MODEL_TEXT, layerNamesOf, modelUnderTest } from '../e2e/sampleModel';
+import { capturingErrors } from './views';
 
 const EXTENSION_ID = 'cnn-lens.cnn-lens';
 const COMMAND = 'cnnLens.showSummary';
@@ -23,26 +24,6 @@ function workspaceDir(): string {
 
 function summary(uri?: vscode.Uri): Thenable<SummaryJobResult | undefined> {
   return uri ? vscode.commands.executeCommand<SummaryJobResult | undefined>(COMMAND, uri) : vscode.commands.executeCommand<SummaryJobResult | undefined>(COMMAND);
-}
-
-/**
- * Records the error messages shown while `fn` runs. The test modules live inside the extension's
- * folder, so `require('vscode')` gives them the extension's own API object: wrapping its
- * `window.showErrorMessage` sees the extension's calls.
- */
-async function capturingErrors<T>(fn: () => Thenable<T>): Promise<{ value: T; errors: string[] }> {
-  const window = vscode.window as { showErrorMessage: (...args: unknown[]) => unknown };
-  const original = window.showErrorMessage;
-  const errors: string[] = [];
-  window.showErrorMessage = (...args: unknown[]) => {
-    errors.push(String(args[0]));
-    return original.apply(vscode.window, args);
-  };
-  try {
-    return { value: await fn(), errors };
-  } finally {
-    window.showErrorMessage = original;
-  }
 }
 
 function assertSummaryOf(result: SummaryJobResult | undefined, modelPath: string): asserts result is SummaryJobResult {

@@ -14,26 +14,10 @@ import type { SummaryJobResult } from '../../src/engine/jobs';
 import type { TrainCommandResult } from '../../src/training';
 import { SAMPLE_MODEL } from '../e2e/sampleModel';
 import { NEW_CLASSES, copyClassFolders, transferBaseModel } from '../e2e/trainingData';
-import { EXTENSION_ID, activate, editorState, workspaceDir } from './views';
+import { EXTENSION_ID, activate, capturingErrors, editorState, workspaceDir } from './views';
 
 function train(command: 'cnnLens.trainHead' | 'cnnLens.fineTune', arg: unknown): Thenable<TrainCommandResult> {
   return vscode.commands.executeCommand<TrainCommandResult>(command, arg);
-}
-
-/** Error messages the extension shows while `fn` runs (the test shares the extension's `vscode` object). */
-async function capturingErrors<T>(fn: () => Thenable<T>): Promise<{ value: T; errors: string[] }> {
-  const window = vscode.window as { showErrorMessage: (...args: unknown[]) => unknown };
-  const original = window.showErrorMessage;
-  const errors: string[] = [];
-  window.showErrorMessage = (...args: unknown[]) => {
-    errors.push(String(args[0]));
-    return original.apply(vscode.window, args);
-  };
-  try {
-    return { value: await fn(), errors };
-  } finally {
-    window.showErrorMessage = original;
-  }
 }
 
 function assertEpochs(result: TrainCommandResult, count: number): void {

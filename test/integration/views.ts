@@ -1,6 +1,6 @@
 /**
- * Helpers for the webview views' integration tests (model editor, Activations, Filters): the test
- * workspace, its sample model and images, and polling the model editor's state.
+ * Helpers shared by the integration tests: the test workspace, its sample model and images,
+ * polling the model editor's state, and capturing the error messages the extension shows.
  */
 import * as assert from 'node:assert/strict';
 import { existsSync, readdirSync } from 'node:fs';
@@ -49,4 +49,24 @@ export async function editorState(uri: vscode.Uri, timeoutMs = 90_000): Promise<
     await sleep(250);
   }
   assert.fail(`the model editor of ${uri.fsPath} did not finish loading: ${JSON.stringify(last)}`);
+}
+
+/**
+ * Records the error messages shown while `fn` runs. The test modules live inside the extension's
+ * folder, so `require('vscode')` gives them the extension's own API object: wrapping its
+ * `window.showErrorMessage` sees the extension's calls.
+ */
+export async function capturingErrors<T>(fn: () => Thenable<T>): Promise<{ value: T; errors: string[] }> {
+  const window = vscode.window as { showErrorMessage: (...args: unknown[]) => unknown };
+  const original = window.showErrorMessage;
+  const errors: string[] = [];
+  window.showErrorMessage = (...args: unknown[]) => {
+    errors.push(String(args[0]));
+    return original.apply(vscode.window, args);
+  };
+  try {
+    return { value: await fn(), errors };
+  } finally {
+    window.showErrorMessage = original;
+  }
 }

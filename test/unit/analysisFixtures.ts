@@ -9,6 +9,7 @@ import { initBackend } from '../../src/engine/backend';
 import { fromLayersModel } from '../../src/engine/model/layersModelAdapter';
 import type { InspectableModel } from '../../src/engine/model/inspectableModel';
 import type { Batch } from '../../src/engine/io/datasets/types';
+import { uniformRandom } from '../../src/engine/random';
 
 /** The analyses must pass on wasm (the engine's default backend in Node). */
 export async function useWasm(): Promise<void> {
@@ -57,17 +58,8 @@ export async function* iterate<T>(items: T[]): AsyncIterable<T> {
   for (const it of items) yield it;
 }
 
-/** mulberry32: deterministic uniform [0, 1). */
-export function seeded(seed: number): () => number {
-  let s = seed >>> 0;
-  return () => {
-    s = (s + 0x6d2b79f5) >>> 0;
-    let t = s;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+/** mulberry32: deterministic uniform [0, 1) (the engine's generator). */
+export const seeded = uniformRandom;
 
 /** Standard normal samples (Box–Muller over `seeded`). */
 export function gaussian(seed: number): () => number {

@@ -16,7 +16,7 @@ import { EngineClient } from '../../src/engine/client';
 import { CancelledError } from '../../src/engine/workerPool';
 import { umapEmbed } from '../../src/engine/embedding/umap';
 import { knnAccuracy } from '../../src/engine/embedding/quality';
-import { normalRandom } from '../../src/engine/embedding/random';
+import { normalRandom } from '../../src/engine/random';
 import { assertNoLeak, useWasm } from './analysisFixtures';
 
 before(useWasm);

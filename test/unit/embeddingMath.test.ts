@@ -13,7 +13,7 @@ import { conditionalAffinities, neighboursForPerplexity, symmetrize } from '../.
 import { pca, topEigen } from '../../src/engine/embedding/pca';
 import { symmetricEigen } from '../../src/engine/embedding/symmetricEigen';
 import { knn2d, knnAccuracy, trustworthiness } from '../../src/engine/embedding/quality';
-import { normalRandom, sampleIndices } from '../../src/engine/embedding/random';
+import { normalRandom, sampleIndices } from '../../src/engine/random';
 import { assertNoLeak, useWasm } from './analysisFixtures';
 
 before(useWasm);

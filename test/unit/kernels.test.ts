@@ -16,6 +16,7 @@ import { test } from 'node:test';
 import * as assert from 'node:assert/strict';
 import * as tf from '@tensorflow/tfjs';
 import { registerWasmTrainingKernels } from '../../src/engine/kernels/registerWasmKernels';
+import { uniformRandom } from '../../src/engine/random';
 
 const TOL = 1e-4;
 
@@ -29,14 +30,7 @@ interface Arr {
 
 /** Deterministic pseudo-random normal-ish values (mulberry32 + Box-Muller). */
 function randomArr(shape: number[], seed: number): Arr {
-  let s = seed >>> 0;
-  const next = (): number => {
-    s = (s + 0x6d2b79f5) >>> 0;
-    let t = s;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
+  const next = uniformRandom(seed);
   const n = shape.reduce((a, b) => a * b, 1);
   const data = new Float32Array(n);
   for (let i = 0; i < n; i++) {

@@ -12,7 +12,7 @@ import { readIdxFile } from '../../src/engine/io/datasets/idx';
 import { pca } from '../../src/engine/embedding/pca';
 import { tsne } from '../../src/engine/embedding/tsne';
 import { knnAccuracy } from '../../src/engine/embedding/quality';
-import { uniformRandom } from '../../src/engine/embedding/random';
+import { uniformRandom } from '../../src/engine/random';
 import { useWasm } from './analysisFixtures';
 
 interface TsneJs {

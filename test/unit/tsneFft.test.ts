@@ -11,7 +11,7 @@ import { FftRepulsion, exactRepulsion } from '../../src/engine/embedding/fftRepu
 import { attractiveForces, tsne, type TsneFrame } from '../../src/engine/embedding/tsne';
 import { tsneAffinities } from '../../src/engine/embedding/tsne';
 import { knnAccuracy } from '../../src/engine/embedding/quality';
-import { normalRandom } from '../../src/engine/embedding/random';
+import { normalRandom } from '../../src/engine/random';
 import { assertNoLeak, useWasm } from './analysisFixtures';
 
 before(useWasm);

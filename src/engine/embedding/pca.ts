@@ -9,7 +9,7 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import { symmetricEigen } from './symmetricEigen';
-import { normalRandom } from './random';
+import { normalRandom } from '../random';
 
 export interface PcaResult {
   /** Per-dimension mean, `d` values. */

@@ -11,7 +11,7 @@
  *   it is computed exactly on a seeded random subsample (both spaces restricted to the sample).
  */
 import * as tf from '@tensorflow/tfjs';
-import { sampleIndices } from './random';
+import { sampleIndices } from '../random';
 
 /** Exact k nearest neighbours in 2-D (excluding the point itself), via a uniform bucket grid. */
 export function knn2d(points: ArrayLike<number>, n: number, k: number): Int32Array {

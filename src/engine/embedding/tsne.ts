@@ -17,7 +17,7 @@ import { exactKnn, type KnnGraph } from './knn';
 import { conditionalAffinities, effectivePerplexity, neighboursForPerplexity, symmetrize, type SparseAffinities } from './affinities';
 import { FftRepulsion, exactRepulsion, type FftRepulsionOptions } from './fftRepulsion';
 import { pca } from './pca';
-import { normalRandom } from './random';
+import { normalRandom } from '../random';
 
 export interface TsneOptions {
   perplexity?: number;

@@ -5,7 +5,7 @@
  */
 import { UMAP } from 'umap-js';
 import { exactKnn } from './knn';
-import { uniformRandom } from './random';
+import { uniformRandom } from '../random';
 
 export interface UmapOptions {
   /** Neighbours per point, the point itself included (umap's n_neighbors). Default 15. */

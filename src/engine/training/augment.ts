@@ -6,7 +6,7 @@
  * Seeded, so a run is reproducible; applied in place.
  */
 import type { InputGeometry } from '../model/inspectableModel';
-import type { Rng } from './random';
+import type { Rng } from '../random';
 
 export interface Augmentation {
   flip: boolean;

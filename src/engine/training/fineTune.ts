@@ -12,7 +12,7 @@ import { loadCnnLensConfig } from '../config/cnnlensConfig';
 import { prepareTraining } from './plan';
 import { ImageStore } from './imageStore';
 import { augmentBatch, isIdentity } from './augment';
-import { deriveSeed, rng } from './random';
+import { deriveSeed, uniformRandom } from '../random';
 import { deadCounts, scanImages } from './deadUnits';
 import { evaluate, trainLoop, type Samples } from './trainLoop';
 import { saveTrainedModel, trainedModelConfig } from './saveTrainedModel';
@@ -38,7 +38,7 @@ export async function fineTuneJob(args: FineTuneArgs, ctx: TrainingContext): Pro
     });
     const geometry = source.input;
     const shape = [geometry.height, geometry.width, geometry.channels];
-    const augmentRandom = rng(deriveSeed(o.seed, 7));
+    const augmentRandom = uniformRandom(deriveSeed(o.seed, 7));
     const trainItems = split.train.filter((i) => readable.has(i));
     const validationItems = split.validation.filter((i) => readable.has(i));
     const samples = (items: Int32Array, augment: boolean): Samples => {

@@ -6,7 +6,7 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import type { HeadLayerSpec } from './headSpec';
-import { deriveSeed } from './random';
+import { deriveSeed } from '../random';
 
 /** The head's layers, built (weights initialised, seeded) for features of `featureShape`. */
 export function buildHeadLayers(specs: HeadLayerSpec[], seed: number, featureShape: number[]): tf.layers.Layer[] {

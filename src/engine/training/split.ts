@@ -3,7 +3,7 @@
  * validation set, so a small class is never left out of it) and seeded (the same data and seed
  * always give the same split, in every worker and on every run).
  */
-import { rng, shuffleInPlace } from './random';
+import { uniformRandom, shuffleInPlace } from '../random';
 
 export interface Split {
   /** Item indices, ascending. */
@@ -16,7 +16,7 @@ export interface Split {
  * round(n · fraction) of them, but at least 1 and at most n − 1, into validation.
  */
 export function stratifiedSplit(labels: ArrayLike<number>, classes: number, fraction: number, seed: number): Split {
-  const random = rng(seed);
+  const random = uniformRandom(seed);
   const train: number[] = [];
   const validation: number[] = [];
   for (let c = 0; c < classes; c++) {

@@ -15,7 +15,7 @@
  * Every tensor made here is disposed; the caller's inputs are disposed after each step.
  */
 import * as tf from '@tensorflow/tfjs';
-import { deriveSeed, rng, shuffleInPlace } from './random';
+import { deriveSeed, uniformRandom, shuffleInPlace } from '../random';
 import type { EpochReport } from './types';
 
 /** Samples (features or images) by position 0..count-1, with their labels. */
@@ -122,7 +122,7 @@ export async function trainLoop(spec: LoopSpec): Promise<LoopResult> {
   try {
     for (let epoch = 1; epoch <= spec.epochs && !cancelled && !stoppedEarly; epoch++) {
       const started = performance.now();
-      const order = shuffleInPlace(positions(0, train.count), rng(deriveSeed(spec.seed, epoch)));
+      const order = shuffleInPlace(positions(0, train.count), uniformRandom(deriveSeed(spec.seed, epoch)));
       let lossSum = 0;
       let hitSum = 0;
       for (let b = 0; b < batches; b++) {

@@ -1,10 +1,13 @@
 /**
- * Seeded pseudo-random numbers for the embeddings, so a run with the same seed and data gives the
- * same picture (the view re-runs when only colours change; users compare runs).
+ * Seeded pseudo-random numbers for everything the engine randomises — t-SNE / PCA / UMAP
+ * initialisation and sampling, the training split, batch order and augmentation — so a seed
+ * reproduces a run exactly on every machine (users compare runs; tests assert exact results).
  */
 
+export type Rng = () => number;
+
 /** mulberry32: uniform in [0, 1), 2^32 period; fast and good enough for initialisation and sampling. */
-export function uniformRandom(seed: number): () => number {
+export function uniformRandom(seed: number): Rng {
   let s = seed >>> 0;
   return () => {
     s = (s + 0x6d2b79f5) >>> 0;
@@ -33,4 +36,20 @@ export function sampleIndices(n: number, count: number, seed: number): Int32Arra
     perm[j] = t;
   }
   return perm.slice(0, count).sort();
+}
+
+/** Fisher–Yates shuffle of `values` in place. */
+export function shuffleInPlace<T extends { length: number; [i: number]: number }>(values: T, random: Rng): T {
+  for (let i = values.length - 1; i > 0; i--) {
+    const j = Math.floor(random() * (i + 1));
+    const t = values[i];
+    values[i] = values[j];
+    values[j] = t;
+  }
+  return values;
+}
+
+/** A seed derived from a base seed and a purpose, so streams for different uses do not coincide. */
+export function deriveSeed(seed: number, purpose: number): number {
+  return (Math.imul(seed ^ 0x9e3779b9, 0x85ebca6b) + Math.imul(purpose + 1, 0xc2b2ae35)) >>> 0;
 }
