@@ -300,7 +300,13 @@ async function run(
     const summary = outcomeText(trained);
     panel.finish(result.status, trained.epochs.map(toWireEpoch), toWireOutcome(trained, savedModel ? label(path.dirname(savedModel)) : null), savedModel, summary);
     log.info(`${title}: ${runLabel} ${result.status} after ${((Date.now() - started) / 1000).toFixed(1)} s: ${summary}`);
-    if (savedModel && args.openResult !== false) result.openedInEditor = await openInModelEditor(vscode.Uri.file(savedModel));
+    if (savedModel && args.openResult !== false) {
+      // Let the Training view finish loading first (at most a few seconds): in code-server, two
+      // webviews whose documents load at the same moment can leave the first one blank (its
+      // resources go unserved: "Found unexpected service worker controller").
+      await panel.whenRendered(trained.epochs.length, 5_000);
+      result.openedInEditor = await openInModelEditor(vscode.Uri.file(savedModel));
+    }
     void vscode.window.showInformationMessage(`CNN Lens: ${summary}`, ...(savedModel ? ['Open Model'] : [])).then((choice) => {
       if (choice === 'Open Model' && savedModel) void openInModelEditor(vscode.Uri.file(savedModel), false);
     });
