@@ -181,8 +181,15 @@ describe('e2e: transfer learning', function () {
       if (Date.now() > deadline) assert.fail('no epoch finished');
       await sleep(500);
     }
-    await frame.locator('cnn-lens-training-app .status-line vscode-button', { hasText: 'Cancel' }).click();
-    await frame.locator('cnn-lens-training-app vscode-badge.status[data-status="cancelled"]').waitFor({ state: 'attached', timeout: 120_000 });
+    // The status line is redrawn as every batch reports (epochs take a fraction of a second here), so
+    // a click can land on a button that is being replaced; click again until the run is stopping.
+    const cancelled = frame.locator('cnn-lens-training-app vscode-badge.status[data-status="cancelled"]');
+    const stopping = frame.locator('cnn-lens-training-app .status-line vscode-button', { hasText: 'Cancelling' });
+    for (let i = 0; i < 10 && (await cancelled.count()) === 0 && (await stopping.count()) === 0; i++) {
+      await frame.locator('cnn-lens-training-app .status-line vscode-button', { hasText: /^\s*Cancel\s*$/ }).click({ timeout: 5_000 }).catch(() => undefined);
+      await sleep(1_000);
+    }
+    await cancelled.waitFor({ state: 'attached', timeout: 120_000 });
     const done = await points();
     assert.ok(done >= 1 && done < 200, `${done} epochs before the stop`);
     const outcome = await frame.locator('cnn-lens-training-app .outcome').innerText();
