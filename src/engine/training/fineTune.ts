@@ -16,7 +16,7 @@ import { deriveSeed, uniformRandom } from '../random';
 import { deadCounts, scanImages } from './deadUnits';
 import { evaluate, trainLoop, type Samples } from './trainLoop';
 import { saveTrainedModel, trainedModelConfig } from './saveTrainedModel';
-import { batchProgress, epochProgress, featuresProgress, type TrainingContext } from './trainingContext';
+import { featuresProgress, loopSettings, type TrainingContext } from './trainingContext';
 import type { TrainingOptions, TrainingResult } from './types';
 
 export interface FineTuneArgs {
@@ -72,16 +72,8 @@ export async function fineTuneJob(args: FineTuneArgs, ctx: TrainingContext): Pro
       classes,
       train,
       validation,
-      epochs: o.epochs,
-      batchSize: o.batchSize,
-      learningRate: o.learningRate,
-      seed: o.seed,
-      patience: o.patience,
-      signal: ctx.signal,
-      stop: ctx.stop,
+      ...loopSettings(o, ctx, train.count),
       deadUnits: async () => deadCounts(await scanImages(source, (rows) => store.batch(Int32Array.from(rows, (r) => validationItems[r])), validation.count, 256)),
-      onBatch: (epoch, batch, batches) => batchProgress(ctx, o.epochs, epoch, batch, batches),
-      onEpoch: (report) => epochProgress(ctx, o.epochs, report, Math.ceil(train.count / o.batchSize)),
     });
     const result: TrainingResult = { mode: 'fine-tune', plan, ...loop, out: null, before, seconds: 0, backend: ctx.backend };
     if (ctx.signal.aborted) throw new Error('Cancelled');

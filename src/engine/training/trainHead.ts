@@ -15,7 +15,7 @@ import { applyHead, attachHead, buildHeadLayers, disposeLayerWeights } from './h
 import { deadCounts, headLayerDead } from './deadUnits';
 import { trainLoop, type Samples } from './trainLoop';
 import { saveTrainedModel, trainedModelConfig } from './saveTrainedModel';
-import { batchProgress, epochProgress, type TrainingContext } from './trainingContext';
+import { loopSettings, type TrainingContext } from './trainingContext';
 import type { TrainingOptions, TrainingResult } from './types';
 
 export interface TrainHeadArgs {
@@ -86,21 +86,13 @@ export async function trainHeadJob(args: TrainHeadArgs, ctx: TrainingContext): P
       classes: plan.classNames.length,
       train,
       validation,
-      epochs: o.epochs,
-      batchSize: o.batchSize,
-      learningRate: o.learningRate,
-      seed: o.seed,
-      patience: o.patience,
-      signal: ctx.signal,
-      stop: ctx.stop,
+      ...loopSettings(o, ctx, train.count),
       deadUnits: async () => ({
         ...baseDead,
         ...(hidden >= 0
           ? { [headSpec![hidden].name]: headLayerDead((x) => applyHead(head.slice(0, hidden + 1), x), (rows) => validation.input(rows, false), validation.count, 256) }
           : {}),
       }),
-      onBatch: (epoch, batch, batches) => batchProgress(ctx, o.epochs, epoch, batch, batches),
-      onEpoch: (report) => epochProgress(ctx, o.epochs, report, Math.ceil(train.count / o.batchSize)),
     });
     const result: TrainingResult = { mode: 'head', plan, ...loop, out: null, seconds: 0, backend: ctx.backend };
     if (ctx.signal.aborted) throw new Error('Cancelled');

@@ -3,7 +3,7 @@
  * in-process in tests), and the progress it reports: `done / total` counts batches over all
  * epochs, `detail` is a `TrainingProgress`.
  */
-import type { EpochReport, TrainingProgress } from './types';
+import type { EpochReport, ResolvedTrainingOptions, TrainingProgress } from './types';
 
 export interface TrainingContext {
   /** Hard cancel: stop at once, write nothing. */
@@ -27,4 +27,23 @@ export function epochProgress(ctx: TrainingContext, epochs: number, report: Epoc
 export function featuresProgress(ctx: TrainingContext, done: number, total: number): void {
   const detail: TrainingProgress = { phase: 'features', done, total };
   ctx.progress(done, total, detail);
+}
+
+/**
+ * The part of a training loop's spec that a head and a fine-tuning job set alike: the schedule
+ * from the resolved options, cancellation and stop from the context, and progress per batch and
+ * per epoch (`trainCount` training images give the batch count the progress is measured in).
+ */
+export function loopSettings(o: ResolvedTrainingOptions, ctx: TrainingContext, trainCount: number) {
+  return {
+    epochs: o.epochs,
+    batchSize: o.batchSize,
+    learningRate: o.learningRate,
+    seed: o.seed,
+    patience: o.patience,
+    signal: ctx.signal,
+    stop: ctx.stop,
+    onBatch: (epoch: number, batch: number, batches: number) => batchProgress(ctx, o.epochs, epoch, batch, batches),
+    onEpoch: (report: EpochReport) => epochProgress(ctx, o.epochs, report, Math.ceil(trainCount / o.batchSize)),
+  };
 }
