@@ -15,6 +15,12 @@
  *             (`trainOnBatch`); against PyTorch on the same network and weights
  *             (bench/torch_train_step.py, optional: only when torch is importable). Repetitions of
  *             5 steps alternate between TF.js and PyTorch so both see the same machine load.
+ *             `dataParallel`: the same step with the batch split over two threads, as fine-tuning
+ *             does with ≥ 2 workers (training/dataParallel.ts): this thread is the lead (as worker 0
+ *             is in a job), the peer a `gradientPeer` job in a pool worker; timed in the same
+ *             alternation. `ratioToTorch` uses the faster engine path (`ratioBasis` names it).
+ *             `dataParallelByBatch`: single-worker vs data-parallel ms/step for small batches (all
+ *             layers, and only the default top 2 trainable), which sets DATA_PARALLEL_MIN_BATCH.
  *             Target: TF.js within 3× of PyTorch.
  *  headEpoch  one epoch of head training (a new 10-way head, the 1,000 bundled PNGs, 850 for
  *             training and 150 for validation, batch 32) on features cached once, vs the same
@@ -46,6 +52,10 @@ import { decodeItems } from '../src/engine/training/imageStore';
 import { buildHeadLayers, applyHead, disposeLayerWeights } from '../src/engine/training/headModel';
 import { describeHead } from '../src/engine/training/headSpec';
 import { crossEntropy, trainLoop, type Samples } from '../src/engine/training/trainLoop';
+import { MessageChannel } from 'node:worker_threads';
+import { WorkerPool } from '../src/engine/workerPool';
+import { DataParallelLead } from '../src/engine/training/dataParallel';
+import { fineTunePredict } from '../src/engine/training/fineTunePredict';
 
 const ROOT = path.resolve(__dirname, '..', '..');
 const SAMPLE = path.join(ROOT, 'samples', 'fashion-mnist-cnn', 'model.json');
@@ -206,6 +216,80 @@ class TorchStep {
   }
 }
 
+/**
+ * A data-parallel step through the engine's own code: a `DataParallelLead` here, a `gradientPeer`
+ * job in `pool` on the other end of a MessageChannel, the summed gradients applied with Adam as
+ * the loop does. `trainable`: how many top layers with weights train (all when undefined).
+ */
+async function dataParallelStepper(pool: WorkerPool, trainable?: number, minBatch?: number) {
+  const model = await loadModel(SAMPLE);
+  const lm = model.layersModel!;
+  const withWeights = lm.layers.filter((l) => l.weights.length > 0).map((l) => l.name);
+  const names = new Set(trainable === undefined ? withWeights : withWeights.slice(-trainable));
+  for (const l of lm.layers) l.trainable = names.has(l.name);
+  const variables = lm.trainableWeights.map((w) => w.read() as tf.Variable);
+  const { port1, port2 } = new MessageChannel();
+  const peer = pool.run('gradientPeer', { model: SAMPLE, port: port2 }, { worker: 0, transfer: [port2] });
+  const lead = new DataParallelLead(port1, { predict: fineTunePredict(lm), variables, classes: 10, trainableLayers: [...names], minBatch });
+  const adam = tf.train.adam(1e-4);
+  return {
+    /** One step on `x` (split when it has at least `minBatch` images). */
+    step: async (x: tf.Tensor, labels: Int32Array): Promise<void> => {
+      const g = await lead.gradients(x, labels);
+      adam.applyGradients(g.grads.map((tensor, i) => ({ name: variables[i].name, tensor })));
+      tf.dispose(g.grads);
+    },
+    /** The single-worker step of the same model (minimize, as trainLoop.ts without a hook). */
+    single: (x: tf.Tensor, labels: tf.Tensor1D): void => {
+      const cost = adam.minimize(() => crossEntropy(lm.apply(x) as tf.Tensor, labels, 10), true, variables);
+      cost!.dataSync();
+      cost!.dispose();
+    },
+    splitBatches: () => lead.splitBatches,
+    dispose: async (): Promise<void> => {
+      lead.close();
+      await peer;
+      adam.dispose();
+      model.dispose();
+    },
+  };
+}
+
+/** ms per step, single worker vs data-parallel, for the batch sizes around the threshold. */
+async function dataParallelByBatch(pool: WorkerPool, reps: number, trainable?: number): Promise<Record<string, { single: number; dataParallel: number }>> {
+  // minBatch 0: split even below the engine's threshold, which is what this measures.
+  const dp = await dataParallelStepper(pool, trainable, 0);
+  const out: Record<string, { single: number; dataParallel: number }> = {};
+  try {
+    for (const batch of [8, 12, 16, 24, 32, 64]) {
+      const x = tf.tidy(() => tf.randomUniform([batch, 28, 28, 1], 0, 1, 'float32', 2));
+      const labels = Int32Array.from({ length: batch }, (_, i) => i % 10);
+      const y = tf.tensor1d(labels, 'int32');
+      const times = { single: [] as number[], dataParallel: [] as number[] };
+      const split = (): Promise<void> => dp.step(x, labels);
+      for (let i = 0; i < 2; i++) {
+        dp.single(x, y);
+        await split();
+      }
+      for (let r = 0; r < reps; r++) {
+        await waitQuiet();
+        let t0 = performance.now();
+        for (let s = 0; s < STEPS_PER_REP; s++) dp.single(x, y);
+        times.single.push((performance.now() - t0) / STEPS_PER_REP);
+        t0 = performance.now();
+        for (let s = 0; s < STEPS_PER_REP; s++) await split();
+        times.dataParallel.push((performance.now() - t0) / STEPS_PER_REP);
+      }
+      tf.dispose([x, y]);
+      out[batch] = { single: round(median(times.single)), dataParallel: round(median(times.dataParallel)) };
+      log(`step by batch (${trainable === undefined ? 'all layers' : `top ${trainable}`}): ${batch}: single ${out[batch].single} ms, data-parallel ${out[batch].dataParallel} ms`);
+    }
+  } finally {
+    await dp.dispose();
+  }
+  return out;
+}
+
 async function stepCase(opts: Options): Promise<Record<string, unknown>> {
   const model = await loadModel(SAMPLE);
   const lm = model.layersModel!;
@@ -238,14 +322,18 @@ async function stepCase(opts: Options): Promise<Record<string, unknown>> {
   const fitStep = async (): Promise<void> => {
     await fitModel.trainOnBatch(x, oneHot);
   };
+  const pool = new WorkerPool({ backend: 'wasm', size: 1 });
+  const dp = await dataParallelStepper(pool);
+  const labelArray = Int32Array.from({ length: 64 }, (_, i) => i % 10);
   const torch = opts.torch ? TorchStep.start() : { skipped: '--no-torch' };
   let torchInfo: Record<string, unknown> | undefined;
   if (torch.server) torchInfo = JSON.parse(await torch.server.next()) as Record<string, unknown>;
   for (let i = 0; i < 5; i++) {
     engineStep();
     await fitStep();
+    await dp.step(x, labelArray);
   }
-  const samples = { minimize: [] as number[], trainOnBatch: [] as number[], torch: [] as number[] };
+  const samples = { minimize: [] as number[], trainOnBatch: [] as number[], dataParallel: [] as number[], torch: [] as number[] };
   const loads = { tfjs: [] as number[], torch: [] as number[] };
   for (let r = 0; r < opts.reps; r++) {
     await waitQuiet();
@@ -258,6 +346,10 @@ async function stepCase(opts: Options): Promise<Record<string, unknown>> {
     samples.trainOnBatch.push((performance.now() - t0) / STEPS_PER_REP);
     const l1 = otherCores(a, load());
     if (l1 !== undefined) loads.tfjs.push(l1);
+    await waitQuiet();
+    t0 = performance.now();
+    for (let s = 0; s < STEPS_PER_REP; s++) await dp.step(x, labelArray);
+    samples.dataParallel.push((performance.now() - t0) / STEPS_PER_REP);
     if (torch.server) {
       await waitQuiet();
       a = load(torch.server.pid);
@@ -265,25 +357,39 @@ async function stepCase(opts: Options): Promise<Record<string, unknown>> {
       const l2 = otherCores(a, load(torch.server.pid));
       if (l2 !== undefined) loads.torch.push(l2);
     }
-    log(`step rep ${r + 1}/${opts.reps}: minimize ${round(samples.minimize.at(-1)!)} ms, trainOnBatch ${round(samples.trainOnBatch.at(-1)!)} ms${torch.server ? `, torch ${samples.torch.at(-1)} ms` : ''}`);
+    log(`step rep ${r + 1}/${opts.reps}: minimize ${round(samples.minimize.at(-1)!)} ms, trainOnBatch ${round(samples.trainOnBatch.at(-1)!)} ms, dataParallel ${round(samples.dataParallel.at(-1)!)} ms${torch.server ? `, torch ${samples.torch.at(-1)} ms` : ''}`);
   }
   torch.server?.stop();
+  const splitBatches = dp.splitBatches();
+  await dp.dispose();
   tf.dispose([x, labels, oneHot]);
   adam.dispose();
   model.dispose();
   fitModel.dispose();
+  const byBatchReps = opts.quick ? 2 : 3;
+  const dataParallelByBatchAll = await dataParallelByBatch(pool, byBatchReps);
+  const dataParallelByBatchTop2 = await dataParallelByBatch(pool, byBatchReps, 2);
+  await pool.dispose();
   const med = (xs: number[]) => (xs.length ? round(median(xs)) : undefined);
-  const tfjs = med(samples.minimize)!;
+  const single = med(samples.minimize)!;
+  const parallel = med(samples.dataParallel)!;
+  // The faster engine path is the one fine-tuning uses at this batch size with 2 workers.
+  const ratioBasis = parallel < single ? 'dataParallel' : 'minimize';
+  const tfjs = Math.min(single, parallel);
   const torchMs = med(samples.torch);
   return {
     batchSize: 64,
     trainableParams: variables.reduce((a, v) => a + v.size, 0),
     stepsPerRepetition: STEPS_PER_REP,
-    msPerStep: { minimize: tfjs, trainOnBatch: med(samples.trainOnBatch), torch: torchMs },
+    msPerStep: { minimize: single, trainOnBatch: med(samples.trainOnBatch), dataParallel: parallel, torch: torchMs },
     samplesMsPerStep: samples,
+    dataParallel: { workers: 2, splitBatches, note: 'lead in this thread + gradientPeer job in a pool worker (training/dataParallel.ts)' },
+    dataParallelByBatch: { repetitions: byBatchReps, allLayers: dataParallelByBatchAll, top2Layers: dataParallelByBatchTop2 },
     otherCores: { tfjs: med(loads.tfjs), torch: med(loads.torch) },
     torch: torch.server ? torchInfo : { skipped: torch.skipped },
     ratioToTorch: torchMs ? round(tfjs / torchMs) : undefined,
+    ratioBasis,
+    ratioToTorchSingleWorker: torchMs ? round(single / torchMs) : undefined,
     target: 'TF.js step within 3x of PyTorch (ratioToTorch <= 3)',
   };
 }

@@ -18,7 +18,9 @@ import type {
 import type { SkippedFile } from './io/datasets/types';
 import type { ScanAccumulator, ScanResult } from './analyses/scan';
 import type { EvalAccumulator, EvalResult } from './analyses/evaluate';
+import { MessageChannel } from 'worker_threads';
 import { WorkerPool, defaultPoolSize } from './workerPool';
+import { useDataParallel } from './training/dataParallelMessages';
 import type { FeatureShard } from './training/featureCache';
 import type { TrainingMode, TrainingOptions, TrainingPlan, TrainingProgress, TrainingResult } from './training/types';
 import type { CodesAccumulator, EmbeddingFrame, EmbeddingResult, EmbedOptions, EmbedPhase } from './embedding/embedData';
@@ -322,11 +324,28 @@ export class EngineClient {
   /**
    * Fine-tunes the model's top layers (`unfreeze` / `fromLayer`; BatchNormalization stays frozen
    * and in inference mode) and saves the result as a new model folder; `before` is the source
-   * model on the same validation split. One worker. Cancelling works as for `trainHead`.
+   * model on the same validation split. Cancelling works as for `trainHead`.
+   *
+   * With two or more workers (and batches of at least DATA_PARALLEL_MIN_BATCH), each training
+   * batch is split between worker 0, which runs the loop, and worker 1 (training/dataParallel.ts);
+   * the two talk over their own MessageChannel, so per-step traffic never crosses this thread.
    */
   async fineTune(model: string, options: TrainingOptions, call: CallOptions = {}): Promise<TrainingResult> {
-    await this.planTraining(model, 'fine-tune', options, call);
-    return this.pool.run<TrainingResult>('fineTune', { model, options }, { worker: 0, stop: call.signal, onProgress: call.onProgress });
+    const plan = await this.planTraining(model, 'fine-tune', options, call);
+    const lead = { worker: 0, stop: call.signal, onProgress: call.onProgress };
+    if (!useDataParallel(plan.options.batchSize, this.pool.size)) return this.pool.run<TrainingResult>('fineTune', { model, options }, lead);
+    const { port1, port2 } = new MessageChannel();
+    const peerCancel = new AbortController();
+    const peer = this.pool.run('gradientPeer', { model, port: port2 }, { worker: 1, signal: peerCancel.signal, transfer: [port2] });
+    try {
+      return await this.pool.run<TrainingResult>('fineTune', { model, options, peer: port1 }, { ...lead, transfer: [port1] });
+    } finally {
+      // The lead closes the channel when it ends, which ends the peer; cancelling it as well
+      // covers a lead that never got to its port (e.g. its worker died). The peer's own failures
+      // reach the caller through the lead, so its outcome is only awaited: no orphan job.
+      peerCancel.abort();
+      await peer.catch(() => undefined);
+    }
   }
 
   dispose(): Promise<void> {

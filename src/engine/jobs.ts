@@ -4,13 +4,13 @@
  * operations work on a shard `[start, end)` and return a mergeable accumulator; the client splits
  * the dataset over the pool and asks one worker to merge and finish.
  *
- * Models are cached per worker and reloaded when the file changes on disk.
+ * Models are cached per worker and reloaded when the file changes on disk (modelCache.ts).
  */
 import * as fs from 'fs';
 import * as path from 'path';
 import type { BackendName } from './backendNames';
 import type { InspectableModel } from './model/inspectableModel';
-import { loadModel } from './io/models';
+import { getModel } from './modelCache';
 import { openDataset, loadSingleImage, evenSampleIndices, type Batch, type Dataset, type SkippedFile } from './io/datasets';
 import { loadCnnLensConfig, type CnnLensConfig } from './config/cnnlensConfig';
 import { summarize, type ModelSummary } from './analyses/summary';
@@ -42,6 +42,7 @@ import { prepareTraining } from './training/plan';
 import { extractFeatureShard, type FeatureShard } from './training/featureCache';
 import { trainHeadJob, type TrainHeadArgs } from './training/trainHead';
 import { fineTuneJob, type FineTuneArgs } from './training/fineTune';
+import { gradientPeerJob, type GradientPeerArgs, type GradientPeerResult } from './training/gradientPeer';
 import type { TrainingMode, TrainingOptions, TrainingPlan, TrainingResult } from './training/types';
 
 export interface JobContext {
@@ -57,46 +58,9 @@ export interface JobContext {
 }
 
 // ---------------------------------------------------------------------------------------------
-// Caches
+// Caches (models: modelCache.ts)
 
-interface CachedModel {
-  key: string;
-  model: Promise<InspectableModel>;
-}
-const MODEL_CACHE_SIZE = 3;
-const modelCache: CachedModel[] = [];
-
-/** A model file's identity on disk: path + size + mtime of the file (and of its folder's shards). */
-async function fileKey(file: string): Promise<string> {
-  const st = await fs.promises.stat(file).catch(() => undefined);
-  return `${path.resolve(file)}|${st?.size ?? 0}|${st?.mtimeMs ?? 0}`;
-}
-
-async function getModel(file: string): Promise<InspectableModel> {
-  const key = await fileKey(file);
-  const hit = modelCache.find((c) => c.key === key);
-  if (hit) return hit.model;
-  const stale = modelCache.findIndex((c) => c.key.startsWith(path.resolve(file) + '|'));
-  if (stale >= 0) disposeCached(modelCache.splice(stale, 1)[0]);
-  const entry: CachedModel = { key, model: loadModel(file) };
-  // A failed load must not stay cached.
-  entry.model.catch(() => {
-    const i = modelCache.indexOf(entry);
-    if (i >= 0) modelCache.splice(i, 1);
-  });
-  modelCache.push(entry);
-  while (modelCache.length > MODEL_CACHE_SIZE) disposeCached(modelCache.shift()!);
-  return entry.model;
-}
-
-function disposeCached(entry: CachedModel): void {
-  entry.model.then((m) => m.dispose()).catch(() => undefined);
-}
-
-/** Drops every cached model (tests use it to check for leaked tensors). */
-export function clearModelCache(): void {
-  while (modelCache.length) disposeCached(modelCache.pop()!);
-}
+export { clearModelCache } from './modelCache';
 
 async function modelAndConfig(file: string): Promise<{ model: InspectableModel; config: CnnLensConfig }> {
   const [model, config] = await Promise.all([getModel(file), loadCnnLensConfig(file)]);
@@ -485,6 +449,11 @@ export const JOBS = {
   /** Fine-tunes the model's top layers and saves the result (one worker). */
   fineTune(args: FineTuneArgs, ctx: JobContext): Promise<TrainingResult> {
     return fineTuneJob(args, ctx);
+  },
+
+  /** Data-parallel fine-tuning's second worker: gradients of half batches for a `fineTune` lead. */
+  gradientPeer(args: GradientPeerArgs, ctx: JobContext): Promise<GradientPeerResult> {
+    return gradientPeerJob(args, ctx);
   },
 
   async finishEvaluate(args: FinishEvalArgs): Promise<EvalResult> {

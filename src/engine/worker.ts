@@ -5,6 +5,7 @@
 import { parentPort, workerData } from 'worker_threads';
 import { initBackend } from './backend';
 import { JOBS, type JobContext } from './jobs';
+import { runHoldingModels } from './modelCache';
 import type { FromWorker, ToWorker, WorkerInit } from './workerMessages';
 import { transferablesOf } from './workerMessages';
 
@@ -42,7 +43,8 @@ async function runJob(id: number, op: string, args: unknown): Promise<void> {
       progress: (done, total, detail) =>
         detail === undefined ? post({ kind: 'progress', id, done, total }) : post({ kind: 'progress', id, done, total, detail }, transferablesOf(detail)),
     };
-    const value = await job(args, ctx);
+    // Cached models this job takes stay loaded until it ends, even if evicted meanwhile.
+    const value = await runHoldingModels(() => job(args, ctx));
     if (controller.signal.aborted) throw new Error('Cancelled');
     post({ kind: 'result', id, value }, transferablesOf(value));
   } catch (err) {

@@ -12,6 +12,7 @@ export interface JobRequest {
   kind: 'run';
   id: number;
   op: string;
+  /** May hold transferred objects, e.g. a `MessagePort` to another worker's job. */
   args: unknown;
 }
 

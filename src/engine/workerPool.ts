@@ -7,7 +7,7 @@
  */
 import * as os from 'os';
 import * as path from 'path';
-import { Worker } from 'worker_threads';
+import { Worker, type TransferListItem } from 'worker_threads';
 import type { BackendPreference } from './backendNames';
 import type { FromWorker, JobRequest, WorkerInit } from './workerMessages';
 
@@ -21,6 +21,11 @@ export interface RunOptions {
    * result still resolves the promise. Only jobs that read `ctx.stop` react to it.
    */
   stop?: AbortSignal;
+  /**
+   * Objects in `args` to transfer rather than copy: a `MessagePort` (jobs that talk to each
+   * other directly, e.g. data-parallel fine-tuning) must be listed here to reach the worker.
+   */
+  transfer?: readonly TransferListItem[];
 }
 
 export class CancelledError extends Error {
@@ -144,6 +149,11 @@ export class WorkerPool {
     }
   }
 
+  /** Jobs sent and not yet settled (tests check that related jobs all ended). */
+  get jobsInFlight(): number {
+    return this.pending.size;
+  }
+
   run<T>(op: string, args: unknown, options: RunOptions = {}): Promise<T> {
     if (options.signal?.aborted) return Promise.reject(new CancelledError());
     const pw = this.worker(options.worker ?? this.leastBusy());
@@ -154,7 +164,7 @@ export class WorkerPool {
       pw.thread.ref();
       this.pending.set(id, { resolve: resolve as (v: unknown) => void, reject, onProgress: options.onProgress, worker: pw });
       const request: JobRequest = { kind: 'run', id, op, args };
-      pw.thread.postMessage(request);
+      pw.thread.postMessage(request, options.transfer);
       options.signal?.addEventListener(
         'abort',
         () => {

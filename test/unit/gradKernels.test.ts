@@ -72,8 +72,11 @@ interface PoolCase {
   size: [number, number];
   strides: [number, number];
   pad: 'same' | 'valid';
-  /** 'normal': N(0,1); 'ties': integers in {-1, 0, 1}; 'zeros': all 0; 'negative': −|N(0,1)|. */
-  values: 'normal' | 'ties' | 'zeros' | 'negative';
+  /**
+   * 'normal': N(0,1); 'ties': integers in {-1, 0, 1}; 'zeros': all 0; 'negative': −|N(0,1)|;
+   * 'special': N(0,1) with NaN, −∞ and +∞ sprinkled in (NaN never wins; all-−∞ windows pass nothing).
+   */
+  values: 'normal' | 'ties' | 'zeros' | 'negative' | 'special';
 }
 
 const POOL_CASES: PoolCase[] = [
@@ -87,6 +90,14 @@ const POOL_CASES: PoolCase[] = [
   { shape: [2, 8, 8, 3], size: [2, 2], strides: [2, 2], pad: 'valid', values: 'ties' },
   { shape: [2, 7, 7, 3], size: [3, 3], strides: [2, 2], pad: 'same', values: 'ties' },
   { shape: [1, 6, 6, 2], size: [2, 2], strides: [2, 2], pad: 'valid', values: 'zeros' },
+  // Channels a multiple of 4 with 2×2/2 windows inside the input: the SIMD path of maxPoolGrad.ts.
+  { shape: [2, 8, 8, 4], size: [2, 2], strides: [2, 2], pad: 'valid', values: 'ties' },
+  { shape: [3, 9, 7, 8], size: [2, 2], strides: [2, 2], pad: 'valid', values: 'normal' },
+  { shape: [2, 6, 10, 12], size: [2, 2], strides: [2, 2], pad: 'valid', values: 'zeros' },
+  { shape: [2, 7, 9, 4], size: [2, 2], strides: [2, 2], pad: 'valid', values: 'negative' },
+  { shape: [2, 8, 6, 8], size: [2, 2], strides: [2, 2], pad: 'valid', values: 'special' },
+  // 'same' on odd sizes pads the last window: not the SIMD path, even with 4k channels.
+  { shape: [2, 9, 9, 4], size: [2, 2], strides: [2, 2], pad: 'same', values: 'normal' },
 ];
 
 function poolInput(c: PoolCase, seed: number): Float32Array {
@@ -98,6 +109,15 @@ function poolInput(c: PoolCase, seed: number): Float32Array {
   }
   const v = normal(n, seed);
   if (c.values === 'negative') for (let i = 0; i < n; i++) v[i] = -Math.abs(v[i]);
+  if (c.values === 'special') {
+    const u = seeded(seed + 1);
+    for (let i = 0; i < n; i++) {
+      const r = u();
+      if (r < 0.15) v[i] = NaN;
+      else if (r < 0.45) v[i] = -Infinity;
+      else if (r < 0.5) v[i] = Infinity;
+    }
+  }
   return v;
 }
 

@@ -177,6 +177,11 @@ function cases(): Case[] {
     pad: [[0, 0], [2, 0], [1, 3], [0, 0]],
   });
   out.push({ depthwise: false, n: 4, h: 6, w: 6, cin: 16, cout: 32, k: [3, 3], strides: [1, 1], pad: 'same' });
+  // Fewer filter taps × in-channels than out-channels: dW through image patches (conv2DBackpropFilter.ts).
+  out.push({ depthwise: false, n: 3, h: 12, w: 11, cin: 1, cout: 16, k: [3, 3], strides: [1, 1], pad: 'same' });
+  out.push({ depthwise: false, n: 2, h: 13, w: 12, cin: 2, cout: 24, k: [3, 3], strides: [2, 2], pad: 'valid' });
+  out.push({ depthwise: false, n: 2, h: 9, w: 10, cin: 1, cout: 8, k: [3, 2], strides: [2, 1], pad: [[0, 0], [2, 0], [1, 3], [0, 0]] });
+  out.push({ depthwise: false, n: 4, h: 28, w: 28, cin: 1, cout: 32, k: [3, 3], strides: [1, 1], pad: 'valid' });
   out.push({ depthwise: true, n: 2, h: 13, w: 12, cin: 5, cout: 3, k: [3, 2], strides: [2, 1], pad: 'same' });
   out.push({ depthwise: true, n: 3, h: 8, w: 9, cin: 4, cout: 1, k: [3, 3], strides: [2, 2], pad: 1 });
   out.push({ depthwise: true, n: 5, h: 12, w: 12, cin: 16, cout: 1, k: [3, 3], strides: [2, 2], pad: 'same' });
@@ -243,6 +248,7 @@ const dilatedCases: Case[] = [
   { depthwise: false, n: 1, h: 12, w: 13, cin: 1, cout: 2, k: [3, 3], strides: [1, 1], pad: 'valid' },
   { depthwise: false, n: 2, h: 15, w: 14, cin: 3, cout: 4, k: [3, 2], strides: [2, 2], pad: 'same' },
   { depthwise: false, n: 7, h: 13, w: 13, cin: 3, cout: 2, k: [5, 5], strides: [2, 2], pad: 'valid' },
+  { depthwise: false, n: 2, h: 14, w: 13, cin: 1, cout: 12, k: [3, 3], strides: [2, 1], pad: 'same' },
   { depthwise: true, n: 3, h: 11, w: 9, cin: 3, cout: 2, k: [3, 3], strides: [1, 1], pad: 'same' },
   { depthwise: true, n: 1, h: 12, w: 13, cin: 1, cout: 1, k: [3, 3], strides: [1, 1], pad: 'valid' },
   { depthwise: true, n: 7, h: 15, w: 14, cin: 3, cout: 1, k: [5, 3], strides: [2, 2], pad: 'same' },

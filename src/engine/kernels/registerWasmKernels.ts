@@ -10,6 +10,8 @@
  * (maxPoolGrad.ts explains), and replaces the backend's reference-loop Conv2DBackpropInput
  * (dL/dx of conv2d, ~6× slower than a forward conv) with an XNNPACK-backed one
  * (conv2DBackpropInput.ts); NCHW still goes to the original. Pass `{ fastConv2DBackpropInput: false }` to keep the original kernel.
+ * Wraps, for training speed, BatchMatMul (batchMatMul.ts), Sum (sum.ts), Identity (identity.ts)
+ * and Cast (cast.ts); the wrapped built-ins still handle every case the wrappers do not.
  *
  * Idempotent: calling it again (or from a second copy of this module) does nothing. It can be
  * called before or after the wasm backend is initialised.
@@ -24,6 +26,8 @@ import { depthwiseConv2dNativeBackpropInputWasmConfig } from './depthwiseConv2dN
 import { maxPoolGradWasmConfig } from './maxPoolGrad';
 import { batchMatMulWasmConfig } from './batchMatMul';
 import { sumWasmConfig } from './sum';
+import { identityWasmConfig } from './identity';
+import { castWasmConfig } from './cast';
 import { WASM } from './wasmKernelUtils';
 
 /** Marks kernel functions registered by CNN Lens, so re-registration can be detected. */
@@ -57,6 +61,8 @@ export const WASM_TRAINING_KERNELS = [
   'MaxPoolGrad',
   'BatchMatMul',
   'Sum',
+  'Identity',
+  'Cast',
 ] as const;
 
 export function registerWasmTrainingKernels(options: WasmTrainingKernelOptions = {}): void {
@@ -80,9 +86,13 @@ export function registerWasmTrainingKernels(options: WasmTrainingKernelOptions =
   // BatchMatMul with transposed operands (every Dense layer's backward pass) off the backend's
   // slow path: batchMatMul.ts. The original does the product, so keep its wasm bindings too.
   // Sum over leading axes (every conv bias gradient) with a cheaper transpose: sum.ts.
+  // Identity and same-dtype Cast without a copy (every tensor saved for a gradient is cloned):
+  // identity.ts, cast.ts.
   for (const [name, wrap] of [
     ['BatchMatMul', batchMatMulWasmConfig],
     ['Sum', sumWasmConfig],
+    ['Identity', identityWasmConfig],
+    ['Cast', castWasmConfig],
   ] as const) {
     const original = tf.getKernel(name, WASM);
     if (!original || isOurs(name)) continue;

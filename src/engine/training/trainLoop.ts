@@ -1,10 +1,9 @@
 /**
  * The epoch loop shared by head training and fine-tuning: a custom loop around
  * `optimizer.minimize` rather than `model.fit`, because
- *  - the forward pass is `model.apply`, which runs every layer in inference mode: frozen
- *    BatchNormalization layers use their moving statistics and are never updated (Keras'
- *    transfer-learning guide calls the base with `training=False`; `fit` would put them in
- *    training mode). Dropout is inactive too;
+ *  - the caller chooses the forward pass: fine-tuning runs Dropout in training mode but keeps
+ *    frozen BatchNormalization layers on their moving statistics, never updated (Keras'
+ *    transfer-learning guide; `fit` would put them in training mode), see fineTunePredict.ts;
  *  - the trained variables are exactly the unfrozen layers' (passed explicitly), so no other
  *    model loaded in the same worker can be touched;
  *  - it stops at a batch boundary when asked, keeps the best weights (lowest validation loss)
@@ -17,6 +16,7 @@
 import * as tf from '@tensorflow/tfjs';
 import { deriveSeed, uniformRandom, shuffleInPlace } from '../random';
 import type { EpochReport } from './types';
+import type { BatchGradients } from './batchGradients';
 
 /** Samples (features or images) by position 0..count-1, with their labels. */
 export interface Samples {
@@ -27,8 +27,13 @@ export interface Samples {
 }
 
 export interface LoopSpec {
-  /** Softmax probabilities for an input batch (called inside the gradient tape). */
+  /** Softmax probabilities for an input batch, for validation (inference mode). */
   predict(x: tf.Tensor): tf.Tensor;
+  /**
+   * Softmax probabilities for a training batch (called inside the gradient tape); default
+   * `predict`. Fine-tuning runs Dropout here (fineTunePredict.ts).
+   */
+  trainingPredict?(x: tf.Tensor): tf.Tensor;
   variables: tf.Variable[];
   classes: number;
   train: Samples;
@@ -47,6 +52,14 @@ export interface LoopSpec {
   deadUnits(): Promise<Record<string, number>>;
   onBatch?(epoch: number, batch: number, batches: number): void;
   onEpoch?(report: EpochReport): void;
+  /**
+   * Optional: computes a training batch's gradients (one per variable, in `variables` order) with
+   * its mean loss and hits, instead of `optimizer.minimize` doing it here; the loop then applies
+   * them with the same Adam optimizer. Data-parallel fine-tuning (dataParallel.ts) computes half
+   * of the batch in another worker. `x` is the augmented batch (the loop disposes it); the hook
+   * must not dispose it.
+   */
+  gradients?(x: tf.Tensor, labels: Int32Array): Promise<BatchGradients>;
 }
 
 export interface LoopResult {
@@ -71,7 +84,7 @@ export function crossEntropy(probs: tf.Tensor, labels: tf.Tensor1D, classes: num
   });
 }
 
-function correct(probs: tf.Tensor, labels: tf.Tensor1D): tf.Scalar {
+export function correct(probs: tf.Tensor, labels: tf.Tensor1D): tf.Scalar {
   return tf.tidy(() => tf.sum(tf.cast(tf.equal(tf.argMax(probs, -1), labels), 'float32')) as tf.Scalar);
 }
 
@@ -138,20 +151,31 @@ export async function trainLoop(spec: LoopSpec): Promise<LoopResult> {
         const y = tf.tensor1d(labels, 'int32');
         let probs: tf.Tensor | undefined;
         try {
-          const cost = optimizer.minimize(
-            () => {
-              const p = spec.predict(x);
-              probs = tf.keep(p);
-              return crossEntropy(p, y, classes);
-            },
-            true,
-            spec.variables,
-          );
-          // Accuracy from the same forward pass, counted outside the gradient tape.
-          const hits = correct(probs!, y);
-          lossSum += cost!.dataSync()[0] * pos.length;
-          hitSum += hits.dataSync()[0];
-          tf.dispose([cost!, hits]);
+          if (spec.gradients) {
+            const g = await spec.gradients(x, labels);
+            try {
+              optimizer.applyGradients(g.grads.map((tensor, i) => ({ name: spec.variables[i].name, tensor })));
+            } finally {
+              tf.dispose(g.grads);
+            }
+            lossSum += g.loss * pos.length;
+            hitSum += g.hits;
+          } else {
+            const cost = optimizer.minimize(
+              () => {
+                const p = (spec.trainingPredict ?? spec.predict)(x);
+                probs = tf.keep(p);
+                return crossEntropy(p, y, classes);
+              },
+              true,
+              spec.variables,
+            );
+            // Accuracy from the same forward pass, counted outside the gradient tape.
+            const hits = correct(probs!, y);
+            lossSum += cost!.dataSync()[0] * pos.length;
+            hitSum += hits.dataSync()[0];
+            tf.dispose([cost!, hits]);
+          }
         } finally {
           tf.dispose([x, y]);
           probs?.dispose();

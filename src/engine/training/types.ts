@@ -140,6 +140,8 @@ export interface TrainingResult {
   before?: { valAcc: number; valLoss: number };
   seconds: number;
   backend?: string;
+  /** fine-tune: training batches split with a second worker (training/dataParallel.ts); absent when none. */
+  splitBatches?: number;
 }
 
 /**
