@@ -55,7 +55,7 @@ import { crossEntropy, trainLoop, type Samples } from '../src/engine/training/tr
 import { MessageChannel } from 'node:worker_threads';
 import { WorkerPool } from '../src/engine/workerPool';
 import { DataParallelLead } from '../src/engine/training/dataParallel';
-import { fineTunePredict } from '../src/engine/training/fineTunePredict';
+import { fineTuneTrainingPredict } from '../src/engine/training/fineTunePredict';
 
 const ROOT = path.resolve(__dirname, '..', '..');
 const SAMPLE = path.join(ROOT, 'samples', 'fashion-mnist-cnn', 'model.json');
@@ -230,7 +230,8 @@ async function dataParallelStepper(pool: WorkerPool, trainable?: number, minBatc
   const variables = lm.trainableWeights.map((w) => w.read() as tf.Variable);
   const { port1, port2 } = new MessageChannel();
   const peer = pool.run('gradientPeer', { model: SAMPLE, port: port2 }, { worker: 0, transfer: [port2] });
-  const lead = new DataParallelLead(port1, { predict: fineTunePredict(lm), variables, classes: 10, trainableLayers: [...names], minBatch });
+  const forward = fineTuneTrainingPredict(lm);
+  const lead = new DataParallelLead(port1, { predict: forward, variables, classes: 10, trainableLayers: [...names], minBatch });
   const adam = tf.train.adam(1e-4);
   return {
     /** One step on `x` (split when it has at least `minBatch` images). */
@@ -241,7 +242,7 @@ async function dataParallelStepper(pool: WorkerPool, trainable?: number, minBatc
     },
     /** The single-worker step of the same model (minimize, as trainLoop.ts without a hook). */
     single: (x: tf.Tensor, labels: tf.Tensor1D): void => {
-      const cost = adam.minimize(() => crossEntropy(lm.apply(x) as tf.Tensor, labels, 10), true, variables);
+      const cost = adam.minimize(() => crossEntropy(forward(x), labels, 10), true, variables);
       cost!.dataSync();
       cost!.dispose();
     },
@@ -299,12 +300,14 @@ async function stepCase(opts: Options): Promise<Record<string, unknown>> {
   const labels = tf.tensor1d(Int32Array.from({ length: 64 }, (_, i) => i % 10), 'int32');
   const oneHot = tf.oneHot(labels, 10);
   const adam = tf.train.adam(1e-4);
-  // The engine's step (trainLoop.ts): minimize over model.apply, loss and hits read back.
+  // The engine's training forward pass (fineTunePredict.ts: training mode, BatchNorm frozen).
+  const forward = fineTuneTrainingPredict(lm);
+  // The engine's step (trainLoop.ts): minimize over that forward pass, loss and hits read back.
   const engineStep = (): void => {
     let hits: tf.Scalar | undefined;
     const cost = adam.minimize(
       () => {
-        const p = lm.apply(x) as tf.Tensor;
+        const p = forward(x);
         hits = tf.keep(tf.tidy(() => tf.sum(tf.cast(tf.equal(tf.argMax(p, -1), labels), 'float32')) as tf.Scalar));
         return crossEntropy(p, labels, 10);
       },
