@@ -13,6 +13,8 @@ import { renderHtmlReport } from '../engine/report/htmlReport';
 import { ProgressBar } from './progressBar';
 import { formatTable, thousands } from '../engine/report/textTable';
 import { formatSummaryText } from '../engine/report/summaryText';
+import { filterNoiseVerdict } from '../engine/report/filterNoiseText';
+import { NOISY_Z } from '../engine/analyses/filterRoughness';
 import { UsageError } from './usage';
 import { rfCommand } from './rfCommand';
 import { erfCommand } from './erfCommand';
@@ -149,9 +151,13 @@ export function filtersJson(r: FiltersJobResult) {
       inChannels: l.inChannels,
       filters: l.filters,
       mode: l.mode,
-      smoothness: l.smoothness.map((s) => (s == null ? null : Number(s.toFixed(4)))),
+      roughness: l.roughness.map((s) => (s == null ? null : Number(s.toFixed(4)))),
+      structureZ: l.structureZ.map((z) => (z == null ? null : Number(z.toFixed(3)))),
+      perFilterTest: l.perFilterTest,
       noisy: l.noisy.flatMap((n, i) => (n ? [i] : [])),
-      noisyThreshold: l.noisyThreshold,
+      noisyZ: l.noisyZ,
+      layerRoughness: l.layerRoughness == null ? null : Number(l.layerRoughness.toFixed(4)),
+      layerStructureZ: l.layerStructureZ == null ? null : Number(l.layerStructureZ.toFixed(3)),
       histogram: { edges: l.histogram.edges, counts: l.histogram.counts },
     })),
   };
@@ -259,12 +265,16 @@ export const COMMANDS: Record<string, Command> = {
         return;
       }
       const rows = r.layers.map((l) => {
-        const scores = l.smoothness.filter((s): s is number => s != null);
+        const scores = l.roughness.filter((s): s is number => s != null);
         const median = scores.length ? [...scores].sort((a, b) => a - b)[Math.floor(scores.length / 2)] : NaN;
-        return [l.layer, `${l.kernelHeight}×${l.kernelWidth}×${l.inChannels}`, l.filters, l.mode, Number.isNaN(median) ? '-' : median.toFixed(3), l.noisy.filter(Boolean).length];
+        const z = l.layerStructureZ;
+        return [l.layer, `${l.kernelHeight}×${l.kernelWidth}×${l.inChannels}`, l.filters, l.mode, Number.isNaN(median) ? '-' : median.toFixed(3), z == null ? '-' : z.toFixed(1), filterNoiseVerdict(l).cell];
       });
-      ctx.stdout.write(`Filters (backend ${r.backend}); smoothness score: 0 = smooth, 1 = noise-like; noisy ≥ ${r.layers[0]?.noisyThreshold ?? ''}\n\n`);
-      ctx.stdout.write(formatTable(['Layer', 'Kernel', 'Filters', 'Tiles', 'Median score', 'Noisy'], rows, ['left', 'left', 'right', 'left', 'right', 'right']) + '\n');
+      ctx.stdout.write(
+        `Filters (backend ${r.backend}). Roughness (Geary's C): 0 smooth, ≈1 like white noise. Layer z ≤ −${NOISY_Z}: smoother than noise.\n` +
+          `Noisy: weights arranged no differently from a random arrangement (|z| < ${NOISY_Z}); kernels with too few weights are judged as a layer.\n\n`,
+      );
+      ctx.stdout.write(formatTable(['Layer', 'Kernel', 'Filters', 'Tiles', 'Median roughness', 'Layer z', 'Noisy'], rows, ['left', 'left', 'right', 'left', 'right', 'right', 'right']) + '\n');
       if (written.length) ctx.stdout.write(`\nWrote ${written.length} PNG grid(s) to ${ctx.out}\n`);
     },
   },

@@ -21,7 +21,7 @@ const COMMAND_HELP: Record<string, string> = {
   item N of the dataset), with
   per-channel mean / max / fraction of zeros. --out writes one PNG grid per layer.`,
   filters: `cnn-lens filters MODEL [--layer NAME ...] [--out DIR] [--json]
-  Conv kernels as tiles with a smoothness score; noisy filters flagged. --out writes PNG grids.`,
+  Conv kernels as tiles with a roughness score per filter (Geary's C) and the noisy ones. --out writes PNG grids.`,
   scan: `cnn-lens scan MODEL [--data DATA] [--limit N] [--dying-threshold F] [--batch-size N] [--json]
   Streams the dataset through the model and reports dead units (never fire) and dying units
   (fire on fewer than F of the images, default 0.01) for every conv/dense layer.`,

@@ -1,6 +1,6 @@
 /**
  * The Filters view: one webview panel per model with every conv layer's kernels as tiles (first
- * layer in colour for RGB input), each filter's smoothness score, noisy filters flagged, and a
+ * layer in colour for RGB input), each filter's roughness, noisy filters flagged, and a
  * weight histogram per layer. Computed once by the engine (`filters`) and sent as typed arrays.
  */
 import * as path from 'node:path';

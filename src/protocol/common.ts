@@ -115,9 +115,13 @@ export interface WireFilterTiles {
   tiles: Float32Array;
   weightMin: Float32Array;
   weightMax: Float32Array;
-  smoothness: (number | null)[];
+  roughness: (number | null)[];
+  structureZ: (number | null)[];
   noisy: boolean[];
-  noisyThreshold: number;
+  noisyZ: number;
+  perFilterTest: boolean;
+  layerRoughness: number | null;
+  layerStructureZ: number | null;
   histogram: WireWeightHistogram;
 }
 

@@ -9,3 +9,4 @@ export * from './filters';
 export * from './training';
 export * from './embedding';
 export * from './validate';
+export { filterNoiseVerdict, type FilterNoiseFacts, type FilterNoiseVerdict } from '../engine/report/filterNoiseText';

@@ -165,7 +165,7 @@ describe('e2e: CNN Lens views', function () {
     await wb.screenshot('activations-after-reload-window');
   });
 
-  it('runs "CNN Lens: Show Filters" from the model editor: tiles and a weight histogram', async function () {
+  it('runs "CNN Lens: Show Filters" from the model editor: tiles, a weight histogram and the noise verdict', async function () {
     const model = modelUnderTest(server.workspace);
     const filters = firstConvFilters(path.join(server.workspace, model));
     await wb.runCommand('View: Close All Editors');
@@ -175,5 +175,9 @@ describe('e2e: CNN Lens views', function () {
     const frame = await wb.findWebviewFrame('filter-tiles figure', 90_000);
     assert.equal(await frame.locator('filter-tiles figure').count(), filters);
     await frame.locator('weight-histogram svg rect').first().waitFor({ state: 'attached' });
+    // Every layer gets a verdict; which one depends on the weights, the wording on the test made.
+    const verdict = frame.locator('p[role="note"]');
+    assert.match(await verdict.innerText(), /^As a layer, (smoother than|indistinguishable from|neighbouring weights alternate more than) noise/);
+    assert.match(await verdict.innerText(), /(too few to tell one filter from noise|of \d+ filters noisy)/);
   });
 });

@@ -130,7 +130,13 @@ test('filters --json flags scores for every filter; --out writes the tiles', () 
     j.layers.map((l: { name: string }) => l.name),
     ['conv1', 'conv2'],
   );
-  assert.equal(j.layers[0].smoothness.length, 32);
+  assert.equal(j.layers[0].roughness.length, 32);
+  // conv1's 3×3×1 kernels are judged as a layer only; conv2's 3×3×32 ones one by one.
+  assert.equal(j.layers[0].perFilterTest, false);
+  assert.deepEqual(j.layers[0].noisy, []);
+  assert.ok(j.layers[0].layerStructureZ < -1.96, `conv1 layer z ${j.layers[0].layerStructureZ}`);
+  assert.equal(j.layers[1].perFilterTest, true);
+  assert.ok(j.layers[1].noisy.length < 16, `good model: ${j.layers[1].noisy.length} of 64 conv2 filters noisy`);
   assert.deepEqual(j.layers[0].kernelSize, [3, 3]);
   assert.ok(fs.existsSync(path.join(out, 'filters-conv1.png')));
 });

@@ -237,9 +237,13 @@ test('filter tiles of listed dead filters only, per-channel tiles averaged', () 
     tiles,
     weightMin: new Float32Array(filters),
     weightMax: new Float32Array(filters),
-    smoothness: [],
+    roughness: [],
+    structureZ: [],
     noisy: [],
-    noisyThreshold: 0.6,
+    noisyZ: 1.96,
+    perFilterTest: false,
+    layerRoughness: null,
+    layerStructureZ: null,
     histogram: { min: 0, max: 1, counts: [], binWidth: 0.1 } as never,
   };
   const img = filterTilesImage(layerTiles, [1, 3]);

@@ -1,6 +1,6 @@
 /**
  * `<filter-tiles>`: one conv layer's kernels as tiles (RGB for a first layer on colour input,
- * else grey), each filter with its smoothness score; noisy filters are flagged. Each filter is a
+ * else grey), each filter with its roughness (Geary's C) and z; noisy filters are flagged. Each filter is a
  * focusable figure with a spoken summary. Properties in: `layer`; event `filter-select` ({ filter }).
  */
 import { LitElement, css, html } from 'lit';
@@ -68,15 +68,17 @@ export class FilterTilesElement extends LitElement {
     if (!l) return html``;
     const figures = [];
     for (let f = 0; f < l.filters; f++) {
-      const score = l.smoothness[f];
+      const score = l.roughness[f];
+      const z = l.structureZ[f];
       const noisy = l.noisy[f];
       const scoreText = score == null ? 'n/a' : score.toFixed(2);
+      const zText = z == null ? '' : `, z ${z.toFixed(1)}`;
       const tiles = Math.min(l.tilesPerFilter, MAX_TILES_PER_FILTER);
       figures.push(html`<figure
         class=${noisy ? 'noisy' : ''}
         tabindex="0"
         data-filter=${f}
-        aria-label="Filter ${f}: smoothness ${scoreText}${noisy ? ', noisy' : ''}; weights ${l.weightMin[f]?.toFixed(3)} to ${l.weightMax[f]?.toFixed(3)}"
+        aria-label="Filter ${f}: roughness ${scoreText}${zText}${noisy ? ', noisy' : ''}; weights ${l.weightMin[f]?.toFixed(3)} to ${l.weightMax[f]?.toFixed(3)}"
         @keydown=${(e: KeyboardEvent) => e.key === 'Enter' && this.select(f)}
         @click=${() => this.select(f)}
       >
@@ -84,7 +86,7 @@ export class FilterTilesElement extends LitElement {
           ${Array.from({ length: tiles }, (_, t) => html`<canvas data-filter=${f} data-tile=${t} aria-hidden="true"></canvas>`)}
         </div>
         <span>#${f}</span>
-        <span title="Smoothness score (0 smooth … ≈1 white noise); noisy at ≥ ${l.noisyThreshold}">${scoreText}</span>
+        <span title="Roughness (Geary's C): 0 smooth, ≈1 like white noise, >1 alternating${zText}. ${l.perFilterTest ? `Noisy when |z| < ${l.noisyZ}.` : 'Too few weights to judge one filter.'}">${scoreText}</span>
         ${noisy ? html`<span class="noisy-label">noisy</span>` : ''}
       </figure>`);
     }

@@ -1,6 +1,6 @@
 /**
  * The Filters view's webview: a table of the model's conv layers (filters, kernel, noisy count),
- * and for the selected layer its kernels as tiles with smoothness scores and its weight
+ * and for the selected layer its kernels as tiles with roughness scores and its weight
  * histogram. ←/→ (outside the select) step through layers. The selected layer lives in
  * `vscode.setState`; the data is re-sent by the host on `ready`.
  */
@@ -8,6 +8,7 @@ import { LitElement, css, html, nothing } from 'lit';
 import { customElement, state } from 'lit/decorators.js';
 import {
   asFloat32Array,
+  filterNoiseVerdict,
   type FiltersHostMessage,
   type FiltersWebviewMessage,
   type FiltersWebviewState,
@@ -142,6 +143,16 @@ export class FiltersApp extends LitElement {
     e.preventDefault();
   };
 
+  private noiseCell(l: WireFilterTiles) {
+    const v = filterNoiseVerdict(l);
+    return html`<td class=${v.warn ? 'warn' : ''} title=${`${v.layer} ${v.filters}`}>${v.cell}</td>`;
+  }
+
+  private noiseVerdict(l: WireFilterTiles) {
+    const v = filterNoiseVerdict(l);
+    return html`<p class=${v.warn ? 'warn' : 'muted'} role="note">${v.layer} ${v.filters}</p>`;
+  }
+
   override render() {
     const layer = this.layers.find((l) => l.layer === this.selected);
     return html`
@@ -169,7 +180,7 @@ export class FiltersApp extends LitElement {
                   <td>${formatInt(l.filters)}</td>
                   <td>${l.kernelHeight}×${l.kernelWidth}×${l.inChannels}</td>
                   <td>${l.mode}</td>
-                  <td class=${l.noisy.some(Boolean) ? 'warn' : ''}>${l.noisy.filter(Boolean).length}</td>
+                  ${this.noiseCell(l)}
                 </tr>`,
               )}
             </tbody>
@@ -179,8 +190,9 @@ export class FiltersApp extends LitElement {
         ? html`<h2>${layer.layer} <span class="muted">${layer.className} · ${layer.filters} filters · ${layer.mode === 'rgb' ? 'colour tiles' : layer.mode === 'mean' ? 'mean over input channels' : layer.mode}</span></h2>
             <div class="toolbar">
               <vscode-button secondary @click=${() => this.host.post({ type: 'openActivations', layer: layer.layer })}>Inspect this layer's activations</vscode-button>
-              <span class="muted">Smoothness 0 = smooth, ≈1 = white noise; noisy at ≥ ${layer.noisyThreshold}.</span>
+              <span class="muted">Roughness (Geary's C): 0 = smooth, ≈1 = like white noise.</span>
             </div>
+            ${this.noiseVerdict(layer)}
             <div class="detail">
               <filter-tiles .layer=${layer}></filter-tiles>
               <section aria-label="Weight histogram of ${layer.layer}">

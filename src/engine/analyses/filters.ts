@@ -1,5 +1,6 @@
 /**
- * Convolution kernels as image tiles, with a smoothness score per filter and a weight histogram.
+ * Convolution kernels as image tiles, with a roughness score per filter, the noisy ones, and a
+ * weight histogram.
  *
  * Tiles: the first convolution on an RGB image is shown in colour (one kh×kw×3 tile per filter);
  * deeper layers either average over the input channels (`mean`, one grey tile per filter, the
@@ -7,29 +8,18 @@
  * normalised together to [0, 1] (min–max by default; `symmetric` maps 0 to 0.5), so the relative
  * strength of a filter's channels is kept but filters of different scale are all visible.
  *
- * Smoothness score (per filter, over all its input channels, independent of the display mode):
- *
- *     score = mean over 4-neighbour weight pairs of (w_a − w_b)²  /  (2 · mean of w²)
- *
- * i.e. a normalised total variation (squared differences = Dirichlet energy), equal to
- * 1 − (lag-1 spatial autocorrelation of the weights). In frequency terms it is the share of the
- * kernel's energy weighted by 2·sin²(ω/2) along each axis, so it grows with high-frequency
- * content. White noise has zero neighbour correlation and scores ≈ 1 at every kernel size;
- * a constant scores 0; a Gaussian blob 0.1–0.27; derivative-of-Gaussian edges and Gabor
- * stripes with a ≥ 1-pixel scale, and Sobel, ≤ 0.5; a checkerboard 2. A filter is `noisy` when
- * its score is ≥ 0.6 (`NOISY_THRESHOLD`): above every ≥1-pixel-scale smooth shape, below white
- * noise with probability ≈ 7 % for 3×3 kernels (a 3×3 kernel has only 12 neighbour pairs: noise
- * and structure overlap there), 0.7 % for 5×5, < 0.05 % for 7×7 and larger (measured on 20 000
- * draws; `test/unit/filters.test.ts` checks the separation). Kernels without neighbour pairs
- * (1×1) or all-zero kernels have no score (`null`) and are never flagged.
+ * Roughness and noisy filters (per filter, over all its input channels, independent of the display
+ * mode): Geary's C of neighbouring weights, 0 smooth … ≈ 1 like white noise … > 1 alternating,
+ * and a randomisation test of whether the filter's arrangement differs from a random one
+ * (`filterRoughness.ts`, which explains both). Kernels without neighbour pairs (1×1) or all-zero
+ * kernels have no score (`null`) and are never flagged.
  */
 import type * as tf from '@tensorflow/tfjs';
 import type { InspectableModel, LayerNode } from '../model/inspectableModel';
 import { findLayer } from '../model/inspectableModel';
 import { layerMap } from './common';
 import { isUnitLayer } from './activationPoints';
-
-export const NOISY_THRESHOLD = 0.6;
+import { addSums, NOISY_Z, perFilterTestable, roughness, roughnessSums, structureZ, type RoughnessSums } from './filterRoughness';
 
 export type FilterMode = 'auto' | 'rgb' | 'per-channel' | 'mean';
 
@@ -42,8 +32,8 @@ export interface FilterOptions {
   channelOrder?: 'rgb' | 'bgr';
   /** Histogram bins (default 50). */
   bins?: number;
-  /** Score at or above which a filter is flagged noisy (default `NOISY_THRESHOLD`). */
-  noisyThreshold?: number;
+  /** |z| below which a filter counts as noisy (default `NOISY_Z`, two-sided 5 %). */
+  noisyZ?: number;
 }
 
 export interface WeightHistogram {
@@ -83,42 +73,20 @@ export interface FilterTiles {
   /** Raw weight range of each filter (before normalisation). */
   weightMin: Float32Array;
   weightMax: Float32Array;
-  /** Smoothness score per filter (see file comment); `null` for 1×1 or all-zero filters. */
-  smoothness: (number | null)[];
+  /** Roughness (Geary's C) per filter: 0 smooth, ≈ 1 like white noise; `null` for 1×1 or all-zero filters. */
+  roughness: (number | null)[];
+  /** z of each filter's roughness against a random arrangement of its weights; `null` where undefined. */
+  structureZ: (number | null)[];
+  /** Filters whose arrangement is indistinguishable from a random one (|z| < `noisyZ`); all false unless `perFilterTest`. */
   noisy: boolean[];
-  noisyThreshold: number;
+  noisyZ: number;
+  /** Whether kernels of this shape hold enough weights to judge filters one by one (see `filterRoughness.ts`). */
+  perFilterTest: boolean;
+  /** Roughness and z of the whole layer, every filter's sums pooled; `null` without neighbour pairs. */
+  layerRoughness: number | null;
+  layerStructureZ: number | null;
   /** Histogram of the displayed kernel's weights (biases excluded). */
   histogram: WeightHistogram;
-}
-
-/**
- * Smoothness score of one filter stored as `[kh][kw][channels]` (channels innermost).
- * `null` when the kernel has no neighbour pairs (1×1) or is all zeros.
- */
-export function smoothnessScore(kernel: ArrayLike<number>, kh: number, kw: number, channels = 1): number | null {
-  const pairs = channels * (kh * (kw - 1) + kw * (kh - 1));
-  if (pairs === 0) return null;
-  let diff = 0;
-  let energy = 0;
-  for (let y = 0; y < kh; y++) {
-    for (let x = 0; x < kw; x++) {
-      const base = (y * kw + x) * channels;
-      for (let c = 0; c < channels; c++) {
-        const v = kernel[base + c];
-        energy += v * v;
-        if (x + 1 < kw) {
-          const d = v - kernel[base + channels + c];
-          diff += d * d;
-        }
-        if (y + 1 < kh) {
-          const d = v - kernel[base + kw * channels + c];
-          diff += d * d;
-        }
-      }
-    }
-  }
-  if (energy === 0) return null;
-  return diff / pairs / ((2 * energy) / (kh * kw * channels));
 }
 
 export function weightHistogram(values: ArrayLike<number>, bins = 50): WeightHistogram {
@@ -208,7 +176,7 @@ function isFirstConv(model: InspectableModel, node: LayerNode): boolean {
   return true;
 }
 
-/** Kernels of one conv layer as display tiles, with smoothness scores and a weight histogram. */
+/** Kernels of one conv layer as display tiles, with roughness, noisy filters and a weight histogram. */
 export function filters(model: InspectableModel, layerName: string, options: FilterOptions = {}): FilterTiles {
   const node = findLayer(model, layerName);
   if (!CONV.has(node.className)) {
@@ -275,9 +243,12 @@ export function filters(model: InspectableModel, layerName: string, options: Fil
   const tiles = new Float32Array(nFilters * perFilter);
   const weightMin = new Float32Array(nFilters);
   const weightMax = new Float32Array(nFilters);
-  const smoothness: (number | null)[] = [];
+  const rough: (number | null)[] = [];
+  const zs: (number | null)[] = [];
   const noisy: boolean[] = [];
-  const threshold = options.noisyThreshold ?? NOISY_THRESHOLD;
+  const noisyZ = options.noisyZ ?? NOISY_Z;
+  const perFilterTest = perFilterTestable(kh, kw, cin);
+  let layerSums: RoughnessSums | null = null;
   const bgr = options.channelOrder === 'bgr';
   const filterBuf = new Float32Array(kh * kw * cin); // [kh][kw][cin]
 
@@ -297,9 +268,12 @@ export function filters(model: InspectableModel, layerName: string, options: Fil
     }
     weightMin[f] = lo;
     weightMax[f] = hi;
-    const s = smoothnessScore(filterBuf, kh, kw, cin);
-    smoothness.push(s);
-    noisy.push(s != null && s >= threshold);
+    const sums = lo === 0 && hi === 0 ? null : roughnessSums(filterBuf, kh, kw, cin);
+    const z = sums ? structureZ(sums) : null;
+    rough.push(sums ? roughness(sums) : null);
+    zs.push(z);
+    noisy.push(perFilterTest && z !== null && Math.abs(z) < noisyZ);
+    if (sums) layerSums = layerSums ? addSums(layerSums, sums) : sums;
 
     // Tile values for this filter (before normalisation).
     const base = f * perFilter;
@@ -348,9 +322,13 @@ export function filters(model: InspectableModel, layerName: string, options: Fil
     tiles,
     weightMin,
     weightMax,
-    smoothness,
+    roughness: rough,
+    structureZ: zs,
     noisy,
-    noisyThreshold: threshold,
+    noisyZ,
+    perFilterTest,
+    layerRoughness: layerSums ? roughness(layerSums) : null,
+    layerStructureZ: layerSums ? structureZ(layerSums) : null,
     histogram: weightHistogram(raw, options.bins ?? 50),
   };
 }

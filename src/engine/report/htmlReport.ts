@@ -7,6 +7,7 @@ import type { ScanReport } from '../client';
 import { pngDataUri } from '../render/png';
 import { activationGrid, filterGrid } from '../render/resultImages';
 import { si, thousands } from './textTable';
+import { filterNoiseVerdict } from './filterNoiseText';
 
 export interface ReportInput {
   summary: SummaryJobResult;
@@ -59,7 +60,9 @@ export function renderHtmlReport(input: ReportInput): string {
   const filterSections = filters.layers
     .map((l) => {
       const noisy = l.noisy.flatMap((n, i) => (n ? [i] : []));
-      return `<figure><img alt="filters of ${esc(l.layer)}" src="${pngDataUri(filterGrid(l))}"><figcaption><b>${esc(l.layer)}</b> — ${l.filters} filters ${l.kernelHeight}×${l.kernelWidth}×${l.inChannels} (${esc(l.mode)}); noisy (score ≥ ${l.noisyThreshold}): ${noisy.length ? esc(noisy.join(', ')) : 'none'}</figcaption></figure>`;
+      const verdict = filterNoiseVerdict(l);
+      const list = l.perFilterTest ? ` Noisy: ${noisy.length ? esc(noisy.join(', ')) : 'none'}.` : '';
+      return `<figure><img alt="filters of ${esc(l.layer)}" src="${pngDataUri(filterGrid(l))}"><figcaption><b>${esc(l.layer)}</b> — ${l.filters} filters ${l.kernelHeight}×${l.kernelWidth}×${l.inChannels} (${esc(l.mode)}). ${esc(verdict.layer)} ${esc(verdict.filters)}${list}</figcaption></figure>`;
     })
     .join('\n');
 
