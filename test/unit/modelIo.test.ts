@@ -15,7 +15,7 @@ import { initBackend } from '../../src/engine/backend';
 import { type InspectableModel, ModelLoadError } from '../../src/engine/model/inspectableModel';
 import { isModelFileName, loadModel, MODEL_FILE_PATTERNS } from '../../src/engine/io/models';
 import { loadH5wasm } from '../../src/engine/io/models/hdf5';
-import { jsonErrorOffset } from '../../src/engine/io/models/common';
+import { jsonErrorLocation } from '../../src/engine/io/jsonSyntax';
 import { decodeWeights } from '../../src/engine/io/models/tfjsWeights';
 
 const FIXTURES = path.resolve(__dirname, '../../../test/fixtures/models');
@@ -375,11 +375,23 @@ describe('loadModel: bad inputs', () => {
     await expectLoadError(file, /not valid JSON: the text ends early at line 1/);
   });
 
-  test('the JSON error locator finds the first bad character', () => {
-    assert.equal(jsonErrorOffset('{"a": 1,}'), 8);
-    assert.equal(jsonErrorOffset('[1, 2'), 5);
-    assert.equal(jsonErrorOffset('{"a": tru}'), 9);
-    assert.equal(jsonErrorOffset('{"a": "x"} extra'), 11);
+  test('the JSON error locator finds the first bad character, with or without a position from V8', () => {
+    const at = (text: string) => {
+      try {
+        JSON.parse(text);
+      } catch (e) {
+        return jsonErrorLocation(text, (e as Error).message);
+      }
+      assert.fail(`${text} parsed`);
+    };
+    assert.equal(at('{"a": 1,}').offset, 8);
+    assert.deepEqual(at('[1, 2'), { offset: 5, line: 1, column: 6, found: 'the text ends early' });
+    // V8 gives no position here ("Unexpected token '}'"): the first bad token is "tru".
+    assert.deepEqual(at('{"a": tru}'), { offset: 6, line: 1, column: 7, found: 'unexpected "t"' });
+    assert.deepEqual(at('{\n  "a": 1\n  "b": 2}'), { offset: 13, line: 3, column: 3, found: 'unexpected """' });
+    assert.equal(at('{"a": "x"} extra').offset, 11);
+    assert.equal(at('// comment\n{}').offset, 0);
+    assert.equal(at('').found, 'the text ends early');
   });
 
   test('model.json that is not a TF.js model', async () => {

@@ -13,6 +13,7 @@ import { DEFAULT_PREPROCESSING } from '../io/datasets/imageGeometry';
 import type { Preprocessing } from '../io/datasets/types';
 import { AUGMENT_KEYS, TRAINING_OPTION_KEYS, trainingValueProblem } from '../training/options';
 import type { TrainedFrom, TrainingDefaults } from '../training/types';
+import { jsonErrorLocation } from '../io/jsonSyntax';
 
 export const CNNLENS_CONFIG_FILE = 'cnnlens.json';
 export const DEFAULT_DYING_THRESHOLD = 0.01;
@@ -112,8 +113,7 @@ export function parseCnnLensConfig(text: string, file: string): CnnLensConfig {
   try {
     raw = JSON.parse(source);
   } catch (e) {
-    const offset = jsonErrorOffset(source, (e as Error).message);
-    const { line, column } = lineColumn(source, offset);
+    const { line, column } = jsonErrorLocation(source, (e as Error).message);
     throw new CnnLensConfigError(
       file,
       `invalid JSON at line ${line}, column ${column} (${conciseJsonMessage((e as Error).message)})`,
@@ -291,114 +291,3 @@ function conciseJsonMessage(message: string): string {
     .replace(/, (?:\.\.\.)?"[\s\S]*" is not valid JSON$/, '');
 }
 
-function lineColumn(text: string, offset: number): { line: number; column: number } {
-  let line = 1;
-  let lineStart = 0;
-  for (let i = 0; i < offset && i < text.length; i++) {
-    if (text[i] === '\n') {
-      line++;
-      lineStart = i + 1;
-    }
-  }
-  return { line, column: offset - lineStart + 1 };
-}
-
-/**
- * Offset of a JSON syntax error. V8 gives "at position N" for most errors but not all
- * ("Unexpected token 'x', ... is not valid JSON"), so fall back to scanning for it ourselves.
- */
-function jsonErrorOffset(text: string, message: string): number {
-  const m = /at position (\d+)/.exec(message);
-  if (m) return Number(m[1]);
-  return locateJsonError(text);
-}
-
-/** A minimal JSON grammar walk that returns where parsing first fails (text.length if at end). */
-export function locateJsonError(text: string): number {
-  let i = 0;
-  class Stop {
-    constructor(readonly at: number) {}
-  }
-  const ws = (): void => {
-    while (i < text.length && ' \t\n\r'.includes(text[i])) i++;
-  };
-  const expect = (ch: string): void => {
-    if (text[i] !== ch) throw new Stop(i);
-    i++;
-  };
-  const string = (): void => {
-    expect('"');
-    while (i < text.length && text[i] !== '"') {
-      const c = text.charCodeAt(i);
-      if (c < 0x20) throw new Stop(i);
-      if (text[i] === '\\') {
-        i++;
-        if (text[i] === 'u') {
-          if (!/^[0-9a-fA-F]{4}$/.test(text.slice(i + 1, i + 5))) throw new Stop(i);
-          i += 5;
-          continue;
-        }
-        if (!'"\\/bfnrt'.includes(text[i] ?? 'x')) throw new Stop(i);
-      }
-      i++;
-    }
-    expect('"');
-  };
-  const value = (): void => {
-    ws();
-    const c = text[i];
-    if (c === '{') {
-      i++;
-      ws();
-      if (text[i] === '}') {
-        i++;
-        return;
-      }
-      for (;;) {
-        ws();
-        string();
-        ws();
-        expect(':');
-        value();
-        ws();
-        if (text[i] === ',') {
-          i++;
-          continue;
-        }
-        expect('}');
-        return;
-      }
-    }
-    if (c === '[') {
-      i++;
-      ws();
-      if (text[i] === ']') {
-        i++;
-        return;
-      }
-      for (;;) {
-        value();
-        ws();
-        if (text[i] === ',') {
-          i++;
-          continue;
-        }
-        expect(']');
-        return;
-      }
-    }
-    if (c === '"') return string();
-    const lit = /^(true|false|null|-?(0|[1-9]\d*)(\.\d+)?([eE][+-]?\d+)?)/.exec(text.slice(i, i + 400));
-    if (!lit) throw new Stop(i);
-    i += lit[0].length;
-  };
-  try {
-    value();
-    ws();
-    if (i < text.length) return i;
-    return text.length;
-  } catch (e) {
-    if (e instanceof Stop) return e.at;
-    throw e;
-  }
-}

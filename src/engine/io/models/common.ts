@@ -8,6 +8,7 @@
  */
 import * as fs from 'fs';
 import { ModelLoadError } from '../../model/inspectableModel';
+import { jsonErrorLocation } from '../jsonSyntax';
 
 export { ModelLoadError };
 
@@ -67,133 +68,13 @@ export function fileSize(file: string): number | undefined {
   }
 }
 
-/**
- * `JSON.parse` with a message that says where the text stops being JSON. V8's own messages
- * only sometimes carry a position (and never a line), so the position is found by a small
- * validating scan of our own.
- */
+/** `JSON.parse` with a message that says where the text stops being JSON (`../jsonSyntax.ts`). */
 export function parseJson(file: string, text: string, what = 'file'): unknown {
   try {
     return JSON.parse(text);
-  } catch {
-    const offset = jsonErrorOffset(text);
-    const { line, column } = lineColumn(text, offset);
-    const found = offset >= text.length ? 'the text ends early' : `unexpected ${describeChar(text[offset])}`;
-    fail(file, `${what} is not valid JSON: ${found} at line ${line}, column ${column}`);
-  }
-}
-
-function describeChar(ch: string): string {
-  if (ch === '\n') return 'line break';
-  if (/\s/.test(ch)) return 'whitespace';
-  return `"${ch}"`;
-}
-
-function lineColumn(text: string, offset: number): { line: number; column: number } {
-  let line = 1;
-  let lineStart = 0;
-  for (let i = 0; i < offset && i < text.length; i++) {
-    if (text[i] === '\n') {
-      line++;
-      lineStart = i + 1;
-    }
-  }
-  return { line, column: offset - lineStart + 1 };
-}
-
-/** Offset of the first character at which `text` stops being valid JSON. */
-export function jsonErrorOffset(text: string): number {
-  let i = 0;
-  class Stop {
-    constructor(readonly at: number) {}
-  }
-  const ws = (): void => {
-    while (i < text.length && ' \t\r\n'.includes(text[i])) i++;
-  };
-  const expect = (ch: string): void => {
-    if (text[i] !== ch) throw new Stop(i);
-    i++;
-  };
-  const literal = (word: string): void => {
-    for (const ch of word) expect(ch);
-  };
-  const string = (): void => {
-    expect('"');
-    while (i < text.length && text[i] !== '"') {
-      const c = text.charCodeAt(i);
-      if (c < 0x20) throw new Stop(i);
-      if (text[i] === '\\') {
-        i++;
-        if (text[i] === 'u') {
-          for (let k = 1; k <= 4; k++) if (!/[0-9a-fA-F]/.test(text[i + k] ?? '')) throw new Stop(i + k);
-          i += 5;
-        } else if (text[i] !== undefined && '"\\/bfnrt'.includes(text[i])) i++;
-        else throw new Stop(i);
-      } else i++;
-    }
-    expect('"');
-  };
-  const number = (): void => {
-    const m = /^-?(0|[1-9]\d*)(\.\d+)?([eE][+-]?\d+)?/.exec(text.slice(i, i + 400));
-    if (!m || m[0].length === 0) throw new Stop(i);
-    i += m[0].length;
-  };
-  const value = (): void => {
-    ws();
-    const ch = text[i];
-    if (ch === '{') {
-      i++;
-      ws();
-      if (text[i] === '}') {
-        i++;
-        return;
-      }
-      for (;;) {
-        ws();
-        string();
-        ws();
-        expect(':');
-        value();
-        ws();
-        if (text[i] === ',') {
-          i++;
-          continue;
-        }
-        expect('}');
-        return;
-      }
-    }
-    if (ch === '[') {
-      i++;
-      ws();
-      if (text[i] === ']') {
-        i++;
-        return;
-      }
-      for (;;) {
-        value();
-        ws();
-        if (text[i] === ',') {
-          i++;
-          continue;
-        }
-        expect(']');
-        return;
-      }
-    }
-    if (ch === '"') return string();
-    if (ch === 't') return literal('true');
-    if (ch === 'f') return literal('false');
-    if (ch === 'n') return literal('null');
-    number();
-  };
-  try {
-    value();
-    ws();
-    return i < text.length ? i : text.length;
   } catch (e) {
-    if (e instanceof Stop) return e.at;
-    throw e;
+    const at = jsonErrorLocation(text, (e as Error).message);
+    fail(file, `${what} is not valid JSON: ${at.found} at line ${at.line}, column ${at.column}`);
   }
 }
 
