@@ -28,24 +28,13 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import type { Conv2DBackpropFilterAttrs, KernelConfig, KernelFunc, TensorInfo } from '@tensorflow/tfjs';
-import { assertChannelsLast, cropForConv, pair, planDim, view, withScratch, WASM, type Scratch } from './wasmKernelUtils';
+import { assertChannelsLast, convGeometry, cropForConv, planDim, view, withScratch, WASM, type Scratch } from './wasmKernelUtils';
 
 export const conv2DBackpropFilterWasm: KernelFunc = ({ inputs, backend, attrs }) => {
   const { x, dy } = inputs as { x: TensorInfo; dy: TensorInfo };
   const a = attrs as unknown as Conv2DBackpropFilterAttrs & { dilations?: number | [number, number] };
   assertChannelsLast('Conv2DBackpropFilter', a.dataFormat);
-  const info = tf.backend_util.computeConv2DInfo(
-    x.shape as [number, number, number, number],
-    a.filterShape,
-    a.strides,
-    pair(a.dilations),
-    a.pad,
-    a.dimRoundingMode,
-    false,
-    'channelsLast',
-  );
-  const { filterHeight: kh, filterWidth: kw, strideHeight: sh, strideWidth: sw } = info;
-  const { dilationHeight: dh, dilationWidth: dw, outHeight: ho, outWidth: wo } = info;
+  const { info, kh, kw, sh, sw, dh, dw, ho, wo } = convGeometry(x.shape, a.filterShape, a, false);
   if (dy.shape[0] !== x.shape[0] || dy.shape[1] !== ho || dy.shape[2] !== wo || dy.shape[3] !== a.filterShape[3]) {
     throw new Error(
       `Conv2DBackpropFilter (wasm): dy shape [${dy.shape}] does not match the convolution output ` +

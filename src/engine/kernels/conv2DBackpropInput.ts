@@ -23,9 +23,8 @@
  *
  * NCHW is delegated to the backend's original kernel, which supports it.
  */
-import * as tf from '@tensorflow/tfjs';
 import type { Conv2DBackpropInputAttrs, KernelConfig, KernelFunc, TensorInfo } from '@tensorflow/tfjs';
-import { cropForConv, pair, planDim, withScratch, WASM, zeroInsert } from './wasmKernelUtils';
+import { convGeometry, cropForConv, planDim, withScratch, WASM, zeroInsert } from './wasmKernelUtils';
 
 /** The parts of the wasm backend the filter flip uses. */
 interface WasmHeapBackend {
@@ -43,18 +42,7 @@ export function makeConv2DBackpropInputWasm(fallback: KernelFunc | undefined): K
       if (fallback) return fallback(args);
       throw new Error("CNN Lens: the wasm Conv2DBackpropInput kernel only supports NHWC (channels-last) data, got 'NCHW'");
     }
-    const info = tf.backend_util.computeConv2DInfo(
-      a.inputShape,
-      filter.shape as [number, number, number, number],
-      a.strides,
-      pair(a.dilations),
-      a.pad,
-      a.dimRoundingMode,
-      false,
-      'channelsLast',
-    );
-    const { filterHeight: kh, filterWidth: kw, strideHeight: sh, strideWidth: sw } = info;
-    const { dilationHeight: dh, dilationWidth: dw, outHeight: ho, outWidth: wo } = info;
+    const { info, kh, kw, sh, sw, dh, dw, ho, wo } = convGeometry(a.inputShape, filter.shape, a, false);
     const [n, h, w, ci] = a.inputShape;
     if (dy.shape[0] !== n || dy.shape[1] !== ho || dy.shape[2] !== wo || dy.shape[3] !== filter.shape[3]) {
       throw new Error(

@@ -19,26 +19,14 @@
  *
  * Padding and cropping are handled exactly as in conv2DBackpropFilter.ts.
  */
-import * as tf from '@tensorflow/tfjs';
 import type { DepthwiseConv2dNativeBackpropFilterAttrs, KernelConfig, KernelFunc, TensorInfo } from '@tensorflow/tfjs';
-import { assertChannelsLast, cropForConv, pair, planDim, view, withScratch, WASM } from './wasmKernelUtils';
+import { assertChannelsLast, convGeometry, cropForConv, planDim, view, withScratch, WASM } from './wasmKernelUtils';
 
 export const depthwiseConv2dNativeBackpropFilterWasm: KernelFunc = ({ inputs, backend, attrs }) => {
   const { x, dy } = inputs as { x: TensorInfo; dy: TensorInfo };
   const a = attrs as unknown as DepthwiseConv2dNativeBackpropFilterAttrs & { dataFormat?: string };
   assertChannelsLast('DepthwiseConv2dNativeBackpropFilter', a.dataFormat);
-  const info = tf.backend_util.computeConv2DInfo(
-    x.shape as [number, number, number, number],
-    a.filterShape,
-    a.strides,
-    pair(a.dilations),
-    a.pad,
-    a.dimRoundingMode,
-    true,
-    'channelsLast',
-  );
-  const { filterHeight: kh, filterWidth: kw, strideHeight: sh, strideWidth: sw } = info;
-  const { dilationHeight: dh, dilationWidth: dw, outHeight: ho, outWidth: wo } = info;
+  const { info, kh, kw, sh, sw, dh, dw, ho, wo } = convGeometry(x.shape, a.filterShape, a, true);
   const [n, h, w, c] = x.shape;
   const m = a.filterShape[3];
   if (a.filterShape[2] !== c || dy.shape[0] !== n || dy.shape[1] !== ho || dy.shape[2] !== wo || dy.shape[3] !== c * m) {

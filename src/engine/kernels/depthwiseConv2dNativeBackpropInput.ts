@@ -22,26 +22,14 @@
  * Stride > 1 costs s_h·s_w times the minimal work (the inserted zeros are multiplied too); fine for
  * the depthwise convs this is used for, which are cheap compared to the pointwise convs.
  */
-import * as tf from '@tensorflow/tfjs';
 import type { DepthwiseConv2dNativeBackpropInputAttrs, KernelConfig, KernelFunc, TensorInfo } from '@tensorflow/tfjs';
-import { assertChannelsLast, cropForConv, pair, planDim, view, withScratch, WASM, zeroInsert } from './wasmKernelUtils';
+import { assertChannelsLast, convGeometry, cropForConv, planDim, view, withScratch, WASM, zeroInsert } from './wasmKernelUtils';
 
 export const depthwiseConv2dNativeBackpropInputWasm: KernelFunc = ({ inputs, backend, attrs }) => {
   const { dy, filter } = inputs as { dy: TensorInfo; filter: TensorInfo };
   const a = attrs as unknown as DepthwiseConv2dNativeBackpropInputAttrs & { dataFormat?: string };
   assertChannelsLast('DepthwiseConv2dNativeBackpropInput', a.dataFormat);
-  const info = tf.backend_util.computeConv2DInfo(
-    a.inputShape,
-    filter.shape as [number, number, number, number],
-    a.strides,
-    pair(a.dilations),
-    a.pad,
-    a.dimRoundingMode,
-    true,
-    'channelsLast',
-  );
-  const { filterHeight: kh, filterWidth: kw, strideHeight: sh, strideWidth: sw } = info;
-  const { dilationHeight: dh, dilationWidth: dw, outHeight: ho, outWidth: wo } = info;
+  const { info, kh, kw, sh, sw, dh, dw, ho, wo } = convGeometry(a.inputShape, filter.shape, a, true);
   const [n, h, w, c] = a.inputShape;
   const m = filter.shape[3];
   if (filter.shape[2] !== c || dy.shape[0] !== n || dy.shape[1] !== ho || dy.shape[2] !== wo || dy.shape[3] !== c * m) {

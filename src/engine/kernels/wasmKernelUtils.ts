@@ -128,6 +128,39 @@ export function pair(v: number | number[] | undefined, fallback = 1): [number, n
   return [v[0], v.length > 1 ? v[1] : v[0]];
 }
 
+/** The convolution attributes the backprop kernels share. */
+export interface ConvAttrs {
+  strides: number | [number, number];
+  dilations?: number | [number, number];
+  pad: 'valid' | 'same' | number | tf.backend_util.ExplicitPadding;
+  dimRoundingMode?: 'floor' | 'round' | 'ceil';
+}
+
+/** Geometry of the forward convolution a backprop kernel differentiates (NHWC), with short names. */
+export function convGeometry(inputShape: number[], filterShape: number[], a: ConvAttrs, depthwise: boolean) {
+  const info = tf.backend_util.computeConv2DInfo(
+    inputShape as [number, number, number, number],
+    filterShape as [number, number, number, number],
+    a.strides,
+    pair(a.dilations),
+    a.pad,
+    a.dimRoundingMode,
+    depthwise,
+    'channelsLast',
+  );
+  return {
+    info,
+    kh: info.filterHeight,
+    kw: info.filterWidth,
+    sh: info.strideHeight,
+    sw: info.strideWidth,
+    dh: info.dilationHeight,
+    dw: info.dilationWidth,
+    ho: info.outHeight,
+    wo: info.outWidth,
+  };
+}
+
 export function assertChannelsLast(kernel: string, dataFormat: unknown): void {
   if (dataFormat != null && dataFormat !== 'NHWC' && dataFormat !== 'channelsLast') {
     throw new Error(
