@@ -326,14 +326,14 @@ export class EngineClient {
    * and in inference mode) and saves the result as a new model folder; `before` is the source
    * model on the same validation split. Cancelling works as for `trainHead`.
    *
-   * With two or more workers (and batches of at least DATA_PARALLEL_MIN_BATCH), each training
-   * batch is split between worker 0, which runs the loop, and worker 1 (training/dataParallel.ts);
+   * With two or more workers on a single-threaded backend (wasm, cpu) and batches of at least
+   * DATA_PARALLEL_MIN_BATCH, each training batch is split between worker 0, which runs the loop, and worker 1 (training/dataParallel.ts);
    * the two talk over their own MessageChannel, so per-step traffic never crosses this thread.
    */
   async fineTune(model: string, options: TrainingOptions, call: CallOptions = {}): Promise<TrainingResult> {
     const plan = await this.planTraining(model, 'fine-tune', options, call);
     const lead = { worker: 0, stop: call.signal, onProgress: call.onProgress };
-    if (!useDataParallel(plan.options.batchSize, this.pool.size)) return this.pool.run<TrainingResult>('fineTune', { model, options }, lead);
+    if (!useDataParallel(plan.options.batchSize, this.pool.size, plan.backend)) return this.pool.run<TrainingResult>('fineTune', { model, options }, lead);
     const { port1, port2 } = new MessageChannel();
     const peerCancel = new AbortController();
     const peer = this.pool.run('gradientPeer', { model, port: port2 }, { worker: 1, signal: peerCancel.signal, transfer: [port2] });

@@ -419,9 +419,9 @@ export const JOBS = {
   },
 
   /** Transfer learning: options resolved, data and layers checked, nothing trained. */
-  async planTraining(args: PlanTrainingArgs): Promise<TrainingPlan> {
+  async planTraining(args: PlanTrainingArgs, ctx: JobContext): Promise<TrainingPlan> {
     const { model, config } = await modelAndConfig(args.model);
-    return (await prepareTraining(model, config, args.mode, args.options)).plan;
+    return { ...(await prepareTraining(model, config, args.mode, args.options)).plan, backend: ctx.backend };
   },
 
   /** Frozen-base features of items [start, end) for head training (see training/featureCache.ts). */

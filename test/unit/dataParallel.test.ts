@@ -24,7 +24,7 @@ import { batchGradients } from '../../src/engine/training/batchGradients';
 import { fineTunePredict } from '../../src/engine/training/fineTunePredict';
 import { DataParallelLead } from '../../src/engine/training/dataParallel';
 import { serveGradients } from '../../src/engine/training/gradientPeer';
-import { DATA_PARALLEL_MIN_BATCH } from '../../src/engine/training/dataParallelMessages';
+import { DATA_PARALLEL_MIN_BATCH, useDataParallel } from '../../src/engine/training/dataParallelMessages';
 import type { TrainingProgress } from '../../src/engine/training/types';
 import { CLASS_FOLDERS, SAMPLES, lowContrastBright, tmpDir, writeClassFolders } from './transferFixtures';
 import { weightBytes } from './transferWeights';
@@ -114,6 +114,16 @@ test('a batch split between lead and peer gives the full batch’s gradients (1e
   assert.deepEqual(await peer, { steps: 2 });
   await new Promise((r) => setImmediate(r));
   assert.equal(tf.memory().numTensors, baseline);
+});
+
+test('batches are split only over two or more workers of a single-threaded backend, from DATA_PARALLEL_MIN_BATCH images', () => {
+  assert.equal(useDataParallel(64, 2, 'wasm'), true);
+  assert.equal(useDataParallel(64, 2, 'cpu'), true);
+  assert.equal(useDataParallel(DATA_PARALLEL_MIN_BATCH - 1, 2, 'wasm'), false);
+  assert.equal(useDataParallel(64, 1, 'wasm'), false);
+  // tfjs-node spreads each op over every core already.
+  assert.equal(useDataParallel(64, 2, 'tensorflow'), false);
+  assert.equal(useDataParallel(64, 2, undefined), false);
 });
 
 test('a failing or vanished peer fails the step with a message that says so', async () => {

@@ -45,7 +45,7 @@ async function rejectsPlan(model: string, mode: TrainingMode, options: TrainingO
   const parent = path.dirname(options.out);
   fs.mkdirSync(parent, { recursive: true });
   const entries = fs.readdirSync(parent).sort();
-  await assert.rejects(JOBS.planTraining({ model, mode, options }), (e: Error) => {
+  await assert.rejects(JOBS.planTraining({ model, mode, options }, ctx), (e: Error) => {
     assert.match(e.message, message);
     return true;
   });
@@ -116,7 +116,7 @@ test('a target folder that exists is refused (nothing is overwritten), and so is
   const out = path.join(dir, 'out7', 'taken');
   fs.mkdirSync(out, { recursive: true });
   fs.writeFileSync(path.join(out, 'keep.txt'), 'mine');
-  await assert.rejects(JOBS.planTraining({ model: base, mode: "head", options: { data: good, out } }), { message: `${out}: already exists; the new model needs a new folder (nothing is ever overwritten)` });
+  await assert.rejects(JOBS.planTraining({ model: base, mode: "head", options: { data: good, out } }, ctx), { message: `${out}: already exists; the new model needs a new folder (nothing is ever overwritten)` });
   await assert.rejects(JOBS.fineTune({ model: cnn, options: { data: good, out } }, ctx), { message: /already exists/ });
   assert.deepEqual(fs.readdirSync(out), ['keep.txt']);
   await rejectsPlan(base, 'head', { data: good, out: path.join(good, 'model') }, /is inside the training data folder/);
@@ -150,7 +150,7 @@ test('options come from the training section of cnnlens.json when not given, and
   const data = path.relative(folder, good);
   fs.writeFileSync(configFile, JSON.stringify({ training: { data, cutAt: 'flatten', hidden: 16, epochs: 7, seed: 5, augment: false } }));
   const model = path.join(folder, 'model.json');
-  const plan = await JOBS.planTraining({ model, mode: 'head', options: { data: '', out: path.join(dir, 'out10', 'new'), epochs: 3 } });
+  const plan = await JOBS.planTraining({ model, mode: 'head', options: { data: '', out: path.join(dir, 'out10', 'new'), epochs: 3 } }, ctx);
   assert.equal(plan.options.data, good);
   assert.equal(plan.cutAt, 'flatten');
   assert.deepEqual(plan.featureShape, [1600]);

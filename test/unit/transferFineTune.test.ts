@@ -110,12 +110,12 @@ test('augmentation: a flip mirrors the image exactly, a shift repeats the edge, 
 });
 
 test('train-head and fine-tune in-process leave tf.memory().numTensors at its baseline', async () => {
-  const ctx: JobContext = { signal: new AbortController().signal, backend: 'wasm', progress: () => undefined };
   const data = await writeClassFolders(path.join(dir, 'small'), { classes: [5, 6, 7], perClass: 20 });
   const baseModel = path.join(SAMPLES, 'fashion-mnist-base-0-4/model.json');
   const baseline = tf.memory().numTensors;
   const head = { data, out: path.join(dir, 'small-head'), epochs: 3, hidden: 8 };
-  const plan = await JOBS.planTraining({ model: baseModel, mode: 'head', options: head });
+  const ctx: JobContext = { signal: new AbortController().signal, backend: 'wasm', progress: () => undefined };
+  const plan = await JOBS.planTraining({ model: baseModel, mode: 'head', options: head }, ctx);
   const n = plan.trainImages + plan.validationImages;
   const shards = [
     await JOBS.extractFeaturesShard({ model: baseModel, options: head, start: 0, end: 25 }, ctx),

@@ -268,8 +268,8 @@ test('cancelling before the first epoch ends writes nothing and rejects as cance
   // the test below.)
   const outBatch = path.join(dir, 'cancelled-batch');
   const options = { data: smallData, out: outBatch, validationSplit: SMALL_SPLIT, batchSize: 8 };
-  const plan = await JOBS.planTraining({ model: base, mode: 'head', options });
   const shardCtx: JobContext = { signal: new AbortController().signal, backend: 'wasm', progress: () => undefined };
+  const plan = await JOBS.planTraining({ model: base, mode: 'head', options }, shardCtx);
   const shards = [await JOBS.extractFeaturesShard({ model: base, options, start: 0, end: plan.trainImages + plan.validationImages }, shardCtx)];
   const halt = new AbortController();
   const ctx: JobContext = {

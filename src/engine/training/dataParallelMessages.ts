@@ -17,9 +17,18 @@
  */
 export const DATA_PARALLEL_MIN_BATCH = 24;
 
-/** True when a fine-tuning with this batch size on a pool of `workers` should use a peer. */
-export function useDataParallel(batchSize: number, workers: number): boolean {
-  return workers >= 2 && batchSize >= DATA_PARALLEL_MIN_BATCH;
+/**
+ * Backends that compute on one thread per worker, where a second worker adds a core. tfjs-node
+ * (`tensorflow`) already spreads one op over every core: a split would only add its fixed cost.
+ */
+const SINGLE_THREADED_BACKENDS = new Set(['wasm', 'cpu']);
+
+/**
+ * True when a fine-tuning with this batch size on a pool of `workers` running `backend` should
+ * use a peer.
+ */
+export function useDataParallel(batchSize: number, workers: number, backend: string | undefined): boolean {
+  return workers >= 2 && batchSize >= DATA_PARALLEL_MIN_BATCH && backend !== undefined && SINGLE_THREADED_BACKENDS.has(backend);
 }
 
 /** Images of an `n`-image batch the lead computes itself; the peer gets the rest. */

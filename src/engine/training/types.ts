@@ -103,6 +103,8 @@ export interface TrainingPlan {
   options: ResolvedTrainingOptions;
   /** Files and folders of the data ignored while listing (non-images, hidden files). */
   skipped: { file: string; reason: string }[];
+  /** The engine backend the plan was made on (set by the engine's `planTraining` job). */
+  backend?: string;
 }
 
 export interface EpochReport {
