@@ -24,6 +24,9 @@ const nodeCommon = {
   // import.meta is empty, so give it the bundle's own URL.
   define: { 'import.meta.url': '__cnnLensImportMetaUrl' },
   banner: { js: "var __cnnLensImportMetaUrl = require('url').pathToFileURL(__filename).href;" },
+  // jsonc-parser's `main` is a UMD build whose modules require each other by computed paths that
+  // esbuild cannot follow ("Cannot find module './impl/format'" at run time); its ES build bundles.
+  alias: { 'jsonc-parser': 'jsonc-parser/lib/esm/main.js' },
 };
 
 const builds = [

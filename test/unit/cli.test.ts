@@ -166,6 +166,13 @@ test('errors: one line naming the file, exit 1; bad arguments exit 2', () => {
   assert.equal(verbose.code, 1);
   assert.match(verbose.stderr, /\bat .*:\d+/, 'stack with --verbose');
 
+  // Broken JSON that V8 reports without a position: the bundle locates it with jsonc-parser.
+  const broken = path.join(tmpDir(), 'model.json');
+  fs.writeFileSync(broken, '{\n  "format": "layers-model",\n  "modelTopology": tru\n}\n');
+  const bad = cli('summary', broken);
+  assert.equal(bad.code, 1);
+  assert.equal(bad.stderr.trim(), `cnn-lens: ${broken}: model.json is not valid JSON: unexpected "t" at line 3, column 20`);
+
   assert.equal(cli('summary').code, 2);
   assert.equal(cli('frobnicate', good).code, 2);
   assert.equal(cli('scan', good, '--limit', 'ten').code, 2);
