@@ -7,7 +7,9 @@
  *
  * The webview names panes, point indices and layers the host listed; thumbnails, titles and the
  * files opened on click come from the engine's item ids, which the host keeps. State for restore
- * (panes, settings) is kept by the host under an opaque panel id.
+ * (panes, settings) is kept by the host under an opaque panel id; finished results are also
+ * written to a file per panel (`embeddingResultStore.ts`), so a panel restored after a window
+ * reload shows its last result again, without recomputing, while its inputs are unchanged.
  */
 import * as path from 'node:path';
 import * as vscode from 'vscode';
@@ -34,6 +36,7 @@ import { pickWorkspaceModel } from '../webviewHost/models';
 import { errorMessage } from '../webviewHost/wire';
 import { parseIdxId } from '../engine/render/thumbnails';
 import { embeddingJob, linkedPanes, toWireEmbedding } from './embeddingWire';
+import { embeddingResultKey, keyMismatch, type EmbeddingResultFiles, type EmbeddingResultKey, type StoredEmbedding } from './embeddingResultStore';
 
 export const EMBEDDING_VIEW_TYPE = 'cnnLens.embedding';
 
@@ -78,6 +81,8 @@ export interface EmbeddingDeps {
   engine: EngineHost;
   log: vscode.LogOutputChannel;
   store: PanelStateStore<EmbeddingRecord>;
+  /** Where finished results are kept for restore (undefined: no file storage, e.g. a virtual workspace). */
+  results?: EmbeddingResultFiles;
 }
 
 interface Pane {
@@ -91,6 +96,8 @@ interface Pane {
   drawn: number;
   running: boolean;
   lastFrame?: EmbeddingFrame;
+  /** What `result` was computed from (its validity key), when it may be stored for restore. */
+  stored?: { source: PaneSource; settings: EmbeddingSettings; key: EmbeddingResultKey };
 }
 
 /** Frames closer together than this are coalesced (the latest wins). */
@@ -98,6 +105,11 @@ const FRAME_INTERVAL_MS = 40;
 
 export class EmbeddingPanel extends Disposable {
   private static readonly panels = new Map<string, EmbeddingPanel>();
+  /**
+   * Set while the extension deactivates (window reload or close): panels are disposed then but
+   * VS Code restores them, so their record and stored result must stay.
+   */
+  private static shuttingDown = false;
 
   private panes: Pane[];
   private settings: EmbeddingSettings;
@@ -106,6 +118,12 @@ export class EmbeddingPanel extends Disposable {
   private running: Promise<void> | undefined;
   private renderWaiters: (() => void)[] = [];
   private webviewReady = false;
+  /** Reading the stored result of a restored panel (resolved at once for a new panel). */
+  private restoring: Promise<void> = Promise.resolve();
+  /** Why the stored result was not shown (it was out of date or unreadable). */
+  private restoreNote: string | undefined;
+  /** Result writes in order (a later one must not be overtaken by an earlier one). */
+  private writing: Promise<void> = Promise.resolve();
 
   static forModel(model: vscode.Uri, deps: EmbeddingDeps): EmbeddingPanel {
     const existing = EmbeddingPanel.panels.get(model.fsPath);
@@ -122,13 +140,24 @@ export class EmbeddingPanel extends Disposable {
     return new EmbeddingPanel(panel, PanelStateStore.newId(), { panes: [{ model: model.fsPath }], settings: { ...DEFAULT_EMBEDDING_SETTINGS } }, deps);
   }
 
-  /** Restores a panel VS Code kept across a reload (the embedding is computed again on Run). */
+  /**
+   * Restores a panel VS Code kept across a reload. Its last result comes back from the stored
+   * file when the inputs it was computed from are unchanged; otherwise the user presses Run.
+   */
   static restore(panel: vscode.WebviewPanel, panelId: string, record: EmbeddingRecord, deps: EmbeddingDeps): EmbeddingPanel {
-    return new EmbeddingPanel(panel, panelId, record, deps);
+    const p = new EmbeddingPanel(panel, panelId, record, deps);
+    p.restoring = p.loadStoredResult();
+    return p;
   }
 
+  /** Disposes every panel as the extension deactivates (their records and stored results stay). */
   static disposeAll(): void {
-    for (const p of [...EmbeddingPanel.panels.values()]) p.panel.dispose();
+    EmbeddingPanel.shuttingDown = true;
+    try {
+      for (const p of [...EmbeddingPanel.panels.values()]) p.panel.dispose();
+    } finally {
+      EmbeddingPanel.shuttingDown = false;
+    }
   }
 
   private constructor(
@@ -161,7 +190,16 @@ export class EmbeddingPanel extends Disposable {
     if (this.isDisposed) return;
     this.cancel?.abort();
     if (EmbeddingPanel.panels.get(this.model.fsPath) === this) EmbeddingPanel.panels.delete(this.model.fsPath);
-    void this.deps.store.delete(this.panelId);
+    if (!EmbeddingPanel.shuttingDown) {
+      // Closed by the user: forget the panel and its stored result (after a write in flight).
+      void this.deps.store.delete(this.panelId);
+      const files = this.deps.results;
+      if (files) {
+        void this.writing
+          .then(() => files.delete(this.panelId))
+          .catch((err) => this.deps.log.warn(`Embedding: could not delete the stored result ${files.fileFor(this.panelId)}: ${errorMessage(err)}`));
+      }
+    }
     for (const w of this.renderWaiters.splice(0)) w();
     super.dispose();
   }
@@ -207,6 +245,11 @@ export class EmbeddingPanel extends Disposable {
     });
   }
 
+  /** Resolves once a restored panel has read (or given up on) its stored result. */
+  whenRestored(): Promise<void> {
+    return this.restoring;
+  }
+
   /** Waits for the run in progress, if any. */
   async idle(): Promise<void> {
     while (this.running) await this.running;
@@ -221,6 +264,7 @@ export class EmbeddingPanel extends Disposable {
     if (options.layer !== undefined) this.panes[0].source = { ...this.panes[0].source, layer: options.layer ?? undefined };
     if (options.compare === null && this.panes.length > 1) this.closeCompare();
     if (options.compare) this.panes[1] = { source: options.compare, frames: 0, drawn: 0, running: false };
+    this.restoreNote = undefined;
     await this.deps.store.set(this.panelId, this.record());
     if (this.webviewReady) await this.postContext();
     if (options.run !== false) await this.run();
@@ -291,6 +335,9 @@ export class EmbeddingPanel extends Disposable {
   private async runPane(i: PaneIndex, signal: AbortSignal, report: (message: string) => void): Promise<void> {
     const p = this.panes[i];
     const settings = this.settings;
+    const source = p.source;
+    // The model's stamps as the run starts: a result is stored only if they still hold at its end.
+    const keyBefore = this.deps.results ? embeddingResultKey(source, undefined, settings).catch(() => undefined) : undefined;
     const label = `${path.basename(path.dirname(p.source.model))}${p.source.layer ? ` · ${p.source.layer}` : ''}`;
     p.running = true;
     p.error = undefined;
@@ -323,6 +370,8 @@ export class EmbeddingPanel extends Disposable {
       );
       this.postResult(i);
       if (i === 0 || this.panes[0].result) this.postResult(0); // the `linked` flag may have changed
+      p.stored = undefined;
+      if (this.deps.results) await this.keepForRestore(p, source, settings, await keyBefore);
     } catch (err) {
       frames.stop();
       if (this.isDisposed) return;
@@ -345,6 +394,102 @@ export class EmbeddingPanel extends Disposable {
     this.panes = this.panes.slice(0, 1);
     void this.messenger.post({ type: 'paneClosed', pane: 1 });
     this.postResult(0);
+    void this.persistResults();
+  }
+
+  // -------------------------------------------------------------------------------------------
+  // Results kept across a window reload
+
+  /** Keys a pane's fresh result by its inputs and writes the panel's results for restore. */
+  private async keepForRestore(p: Pane, source: PaneSource, settings: EmbeddingSettings, before: EmbeddingResultKey | undefined): Promise<void> {
+    const result = p.result;
+    if (!result) return;
+    try {
+      const key = await embeddingResultKey(source, result.dataset.path, settings);
+      if (!before || before.model !== key.model) {
+        this.deps.log.info(`Embedding: ${source.model} changed while the embedding was computed; its result is not kept for restore`);
+      } else if (p.result === result) p.stored = { source: { ...source }, settings: { ...settings }, key };
+    } catch (err) {
+      this.deps.log.warn(`Embedding: could not stamp the inputs of ${source.model}: ${errorMessage(err)}`);
+    }
+    await this.persistResults();
+  }
+
+  /** Writes the panes' keyed results to the panel's file (deletes it when none is left); never throws. */
+  private persistResults(): Promise<void> {
+    const files = this.deps.results;
+    if (!files || this.isDisposed) return this.writing;
+    const stored: StoredEmbedding = {
+      savedAt: Date.now(),
+      panes: this.panes.map((p) => (p.result && p.stored ? { ...p.stored, result: p.result } : null)),
+    };
+    const file = files.fileFor(this.panelId);
+    this.writing = this.writing
+      .then(async () => {
+        if (stored.panes.every((x) => !x)) return files.delete(this.panelId);
+        const t0 = performance.now();
+        const bytes = await files.write(this.panelId, stored);
+        this.deps.log.debug(`Embedding: result kept for restore in ${file} (${(bytes / 1e6).toFixed(2)} MB, ${(performance.now() - t0).toFixed(0)} ms)`);
+      })
+      .catch((err) => this.deps.log.warn(`Embedding: could not keep the result for restore in ${file}: ${errorMessage(err)}`));
+    return this.writing;
+  }
+
+  /**
+   * Reads a restored panel's stored result and shows each pane whose inputs (model files,
+   * dataset, settings and layer) are unchanged. A missing file means no result; an unreadable
+   * one is logged and removed, never shown as an error.
+   */
+  private async loadStoredResult(): Promise<void> {
+    const files = this.deps.results;
+    if (!files) return;
+    const log = this.deps.log;
+    const t0 = performance.now();
+    let stored: StoredEmbedding | undefined;
+    try {
+      stored = await files.read(this.panelId);
+    } catch (err) {
+      log.warn(`Embedding: the stored result could not be read, so none is shown: ${errorMessage(err)}`);
+      await files.delete(this.panelId).catch(() => undefined);
+      return;
+    }
+    if (!stored) return;
+    const readMs = performance.now() - t0;
+    const stale: string[] = [];
+    await Promise.all(
+      stored.panes.map(async (sp, i) => {
+        const p = this.panes[i];
+        if (!sp || !p) return;
+        let why: string | undefined;
+        if (p.source.model !== sp.source.model) why = 'the panes changed';
+        else {
+          try {
+            why = keyMismatch(sp.key, await embeddingResultKey(p.source, sp.result.dataset.path, this.settings));
+          } catch (err) {
+            why = `its inputs could not be checked (${errorMessage(err)})`;
+          }
+        }
+        if (why) {
+          stale.push(why);
+          log.info(`Embedding: the stored result of ${sp.source.model}${sp.source.layer ? ` layer ${sp.source.layer}` : ''} is out of date (${why}); press Run to compute it again`);
+          return;
+        }
+        if (this.panes[i] !== p || p.result || p.running) return; // a run started meanwhile
+        const r = sp.result;
+        p.result = r;
+        p.backend = r.backend;
+        p.dataset = r.dataset;
+        p.stored = { source: sp.source, settings: sp.settings, key: sp.key };
+        log.info(
+          `Embedding: restored the ${r.method} of ${sp.source.model} layer ${r.layer} (${r.points.length / 2} points) stored ${new Date(stored.savedAt).toISOString()}, ` +
+            `read in ${readMs.toFixed(0)} ms; not recomputed`,
+        );
+      }),
+    );
+    if (stale.length) {
+      this.restoreNote = `The stored result was out of date: ${stale[0]}.`;
+      await this.persistResults(); // drops what can no longer be shown
+    }
   }
 
   /** Asks which layer or model to compare with; adds the pane and computes it. */
@@ -405,6 +550,8 @@ export class EmbeddingPanel extends Disposable {
   private async onMessage(msg: EmbeddingWebviewMessage): Promise<void> {
     switch (msg.type) {
       case 'ready':
+        await this.restoring;
+        if (this.isDisposed) return;
         this.webviewReady = true;
         for (const p of this.panes) p.drawn = 0;
         await this.postContext();
@@ -417,7 +564,7 @@ export class EmbeddingPanel extends Disposable {
           }
         });
         if (!this.running && this.panes.every((p) => !p.result && !p.error)) {
-          void this.messenger.post({ type: 'loading', message: 'Press Run to compute the embedding.' });
+          void this.messenger.post({ type: 'idle', message: `Press Run to compute the embedding.${this.restoreNote ? ` ${this.restoreNote}` : ''}` });
         }
         break;
       case 'run': {

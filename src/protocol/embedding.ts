@@ -84,6 +84,8 @@ export interface WireEmbedding {
 
 export type EmbeddingHostMessage =
   | CommonHostMessage
+  /** Nothing is computing and there is no result: a hint for the user (no progress shown). */
+  | { type: 'idle'; message: string }
   | {
       type: 'context';
       /** Opaque id of this panel (for state restore); never a path. */

@@ -5,10 +5,12 @@
  * Activations" → enlarge a conv2 channel → click one of its cells: the unit's theoretical field is
  * drawn as a box over the input image with the effective field's heat map; "CNN Lens: Show
  * Embedding" draws the 1,000 sample images as a scatter plot with a 10-class legend, and hovering
- * a point shows its thumbnail. Each test saves a screenshot (README images come from these).
+ * a point shows its thumbnail; the finished embedding comes back after "Reload Webviews" and after
+ * a window reload without being computed again, unless its inputs changed. Each test saves a
+ * screenshot (README images come from these).
  */
 import * as assert from 'node:assert/strict';
-import { readdirSync } from 'node:fs';
+import { appendFileSync, readdirSync } from 'node:fs';
 import * as path from 'node:path';
 import type { Frame } from 'playwright-core';
 import { CodeServer } from './codeServer';
@@ -198,5 +200,127 @@ describe('e2e: receptive fields and embeddings', function () {
     assert.equal(after.exact, 0, `class 0 hidden: ${JSON.stringify(after)}`);
     assert.ok(after.inked < before.inked, 'fewer pixels inked');
     await frame.locator('embedding-legend vscode-checkbox').waitFor({ state: 'attached' });
+  });
+
+  it('restores the finished embedding after "Reload Webviews" and a window reload without recomputing; not once cnnlens.json changed', async function () {
+    this.timeout(480_000);
+    const model = modelUnderTest(server.workspace);
+    await wb.runCommand('View: Close All Editors');
+    await openWithCnnLens(wb, model); // the model in the CNN Lens editor is the command's model
+    await layerTableFrame(wb, `/${model}`);
+    await wb.runCommand('CNN Lens: Show Embedding');
+    let frame = await wb.findWebviewFrameOrReload('cnn-lens-embedding-app embedding-pane', 90_000);
+    // The host's `context` (settings, layers) must have arrived, or it would reset the controls.
+    const heading = frame.locator('embedding-pane h2');
+    for (let i = 0; i < 240 && !(await heading.innerText().catch(() => '…')).includes('model.json'); i++) await sleep(250);
+    const method = frame.locator('cnn-lens-embedding-app vscode-single-select[aria-label="Method"]');
+    // Read from the current document (`frame` changes with every reload).
+    const methodValue = () => frame.locator('cnn-lens-embedding-app vscode-single-select[aria-label="Method"]').evaluate((el) => (el as unknown as { value: string }).value);
+
+    // A quick result: PCA of 500 images, chosen in the view's controls (Enter in a field runs,
+    // replacing the default t-SNE the command started).
+    await method.evaluate((el) => {
+      (el as unknown as { value: string }).value = 'pca';
+      el.dispatchEvent(new Event('change', { bubbles: true, composed: true }));
+    });
+    assert.equal(await methodValue(), 'pca');
+    await frame.locator('cnn-lens-embedding-app vscode-textfield[data-setting="limit"]').evaluate((el) => {
+      (el as unknown as { value: string }).value = '500';
+      const Keyboard = (globalThis as unknown as { KeyboardEvent: new (type: string, init: object) => Event }).KeyboardEvent;
+      el.dispatchEvent(new Keyboard('keydown', { key: 'Enter', bubbles: true, composed: true }));
+    });
+    const quality = () => frame.locator('embedding-pane .quality').innerText({ timeout: 2_000 });
+    for (let i = 0; i < 480 && !/Points\s*500\b/.test(await quality().catch(() => '')); i++) await sleep(250);
+    const shown = await quality();
+    assert.match(shown, /Points\s*500\b/);
+    assert.match(shown, /10-NN accuracy\s*\d+(\.\d)?%/);
+    await frame.locator('embedding-legend button.cls').nth(9).waitFor({ state: 'attached', timeout: 30_000 });
+    const hidePanel = () => wb.runCommand('View: Hide Panel').catch(() => wb.runCommand('View: Close Panel'));
+    const plotPoints = () => frame.locator('scatter-plot').evaluate((el) => (el as unknown as { points: Float32Array }).points.length / 2);
+    assert.equal(await plotPoints(), 500);
+
+    // The run logged one line; a run is logged only when the engine finished an `embed` job.
+    const runLine = /Embedding: pca of .* \(500 points/;
+    const runLines = (text: string) => text.split('\n').filter((l) => runLine.test(l)).length;
+    const log = await wb.waitForOutput('CNN Lens', runLine);
+    assert.equal(runLines(log), 1, log);
+    // The maximized Output panel hid the editor, and with it the webview's document: a new one
+    // shows the result again once the panel is closed.
+    await hidePanel();
+    frame = await wb.findWebviewFrame('cnn-lens-embedding-app embedding-pane .quality', 60_000);
+
+    const mark = () => frame.locator('body').evaluate((body) => (body as unknown as { setAttribute(n: string, v: string): void }).setAttribute('data-e2e-old', ''));
+    /** Waits for a new embedding document showing the same quality figures (and time) with 500 points in its plot. */
+    const restored = async (what: string): Promise<void> => {
+      const deadline = Date.now() + 120_000;
+      let seen = '';
+      while (Date.now() < deadline) {
+        try {
+          frame = await wb.findWebviewFrame('body:not([data-e2e-old]) cnn-lens-embedding-app embedding-pane .quality', 5_000);
+          seen = await quality();
+          if (seen === shown && (await plotPoints()) === 500) return;
+        } catch {
+          // the old document is going away or the new one is not there yet
+        }
+        await sleep(500);
+      }
+      assert.fail(`after ${what} the Embedding view shows ${JSON.stringify(seen)}, expected ${JSON.stringify(shown)} with 500 points`);
+    };
+
+    // Host alive, webview document recreated: the host sends its result again.
+    await mark();
+    await wb.runCommand('Developer: Reload Webviews');
+    await restored('"Developer: Reload Webviews"');
+    let ink = await canvasInk(frame, 'scatter-plot canvas');
+    assert.ok(ink.inked > 1000 && ink.colours >= 10, `drawn after Reload Webviews: ${JSON.stringify(ink)}`);
+
+    // New extension host: the result comes from the panel's stored file. The signal that nothing
+    // was recomputed: the new host logs "restored" and no run line after it, and the view shows the
+    // very same quality figures, including the time the original run took.
+    await mark();
+    await wb.runCommand('Developer: Reload Window');
+    await wb.waitForReady(120_000);
+    await restored('"Developer: Reload Window"');
+    ink = await canvasInk(frame, 'scatter-plot canvas');
+    assert.ok(ink.inked > 1000 && ink.colours >= 10, `drawn after the window reload: ${JSON.stringify(ink)}`);
+    assert.equal(await methodValue(), 'pca');
+    // "Show Embedding" on the restored panel only reveals it: it holds a result, so no run.
+    await wb.page.locator('.tabs-container .tab', { hasText: 'model.json' }).filter({ hasNotText: 'Embedding' }).first().click();
+    await wb.runCommand('CNN Lens: Show Embedding');
+    frame = await wb.findWebviewFrame('cnn-lens-embedding-app embedding-pane .quality', 60_000);
+    assert.equal(await quality(), shown);
+    await sleep(3000); // a run of 500 PCA points would have finished and logged by now
+    assert.deepEqual((await wb.notifications()).filter((m) => /embedding/i.test(m)), [], 'no embedding progress');
+    const afterReload = await wb.waitForOutput('CNN Lens', /Embedding: restored the pca of .* \(500 points\)/);
+    const sinceRestore = afterReload.slice(afterReload.search(/Embedding: restored the pca of/));
+    assert.equal(runLines(sinceRestore), 0, `no embedding was computed after the restore:\n${sinceRestore}`);
+    await hidePanel();
+    frame = await wb.findWebviewFrame('cnn-lens-embedding-app embedding-pane .quality', 60_000);
+    await wb.screenshot('embedding-after-reload-window');
+
+    // The model's cnnlens.json changes (this workspace is a temp copy): the stored result is out
+    // of date, so the restored view has the controls but no plot, and says why.
+    appendFileSync(path.join(server.workspace, path.dirname(model), 'cnnlens.json'), '\n');
+    await mark();
+    await wb.runCommand('Developer: Reload Window');
+    await wb.waitForReady(120_000);
+    const status = async (): Promise<string> => {
+      frame = await wb.findWebviewFrame('body:not([data-e2e-old]) cnn-lens-embedding-app p[role="status"]', 5_000);
+      return frame.locator('cnn-lens-embedding-app p[role="status"]').innerText({ timeout: 2_000 });
+    };
+    let text = '';
+    for (let i = 0; i < 120 && !/out of date/.test(text); i++) {
+      text = await status().catch(() => '');
+      if (!/out of date/.test(text)) await sleep(500);
+    }
+    assert.match(text, /Press Run to compute the embedding\. The stored result was out of date: the model, its weights or its cnnlens\.json changed\./);
+    assert.equal(await frame.locator('embedding-pane .quality').count(), 0, 'no result shown');
+    assert.equal(await plotPoints(), 0);
+    assert.equal(await methodValue(), 'pca', 'the controls are restored');
+    const staleLog = await wb.waitForOutput('CNN Lens', /stored result of .* is out of date/);
+    assert.doesNotMatch(staleLog.slice(staleLog.search(/stored result of .* is out of date/)), /Embedding: restored the/);
+    await hidePanel();
+    for (let i = 0; i < 120 && !/out of date/.test(await status().catch(() => '')); i++) await sleep(500);
+    await wb.screenshot('embedding-after-reload-stale');
   });
 });

@@ -66,6 +66,8 @@ export class EmbeddingApp extends LitElement {
   private readonly host = new HostChannel<EmbeddingWebviewMessage, EmbeddingHostMessage, EmbeddingWebviewState>();
 
   @state() private loading: string | undefined = 'Waiting for the extension…';
+  /** A hint while nothing runs and nothing is shown ("Press Run…"). */
+  @state() private idle: string | undefined;
   @state() private error: string | undefined;
   @state() private backend: string | undefined;
   @state() private settings: EmbeddingSettings = { ...DEFAULT_EMBEDDING_SETTINGS };
@@ -140,10 +142,16 @@ export class EmbeddingApp extends LitElement {
   }
 
   private onMessage(m: EmbeddingHostMessage): void {
+    // The hint goes as soon as something happens: a run, a result, progress or an error.
+    if (m.type === 'running' || m.type === 'embedding' || m.type === 'loading' || m.type === 'error') this.idle = undefined;
     switch (m.type) {
       case 'loading':
         this.loading = m.message;
         this.error = undefined;
+        break;
+      case 'idle':
+        this.idle = m.message;
+        this.loading = undefined;
         break;
       case 'error':
         this.error = m.message;
@@ -303,6 +311,7 @@ export class EmbeddingApp extends LitElement {
       ${this.renderToolbar()}
       ${this.error ? html`<div class="error" role="alert">${this.error}</div>` : nothing}
       ${this.loading ? html`<p role="status"><vscode-progress-ring></vscode-progress-ring> ${this.loading}</p>` : nothing}
+      ${this.idle && !this.loading ? html`<p role="status" class="muted">${this.idle}</p>` : nothing}
       <div class="panes ${two ? 'two' : ''}">
         ${this.panes.map((p, i) => {
           const pane = i as PaneIndex;
