@@ -26,7 +26,6 @@
  *   --out FILE        where to write the JSON (default bench/results/embedding.json)
  * Progress goes to stderr; stdout carries only the JSON document.
  */
-import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { performance } from 'node:perf_hooks';
@@ -39,6 +38,9 @@ import { tsne } from '../src/engine/embedding/tsne';
 import { FftRepulsion, exactRepulsion } from '../src/engine/embedding/fftRepulsion';
 import { knnAccuracy, trustworthiness } from '../src/engine/embedding/quality';
 import { QUALITY_K, TRUSTWORTHINESS_SAMPLE } from '../src/engine/embedding/embedData';
+import { round, runMain } from './benchUtil';
+import { busyProcessesNow, cpuTimes, otherCores, type CpuTimes } from './machineLoad';
+import { numberOption, parseScriptArgs } from '../scripts/scriptArgs';
 
 const ROOT = path.resolve(__dirname, '..', '..');
 const MODEL = path.join(ROOT, 'samples', 'fashion-mnist-cnn', 'model.json');
@@ -63,101 +65,43 @@ interface Options {
   out: string;
 }
 
+const OPTIONS = {
+  cases: { type: 'string' },
+  iterations: { type: 'string' },
+  umap: { type: 'boolean' },
+  data: { type: 'string' },
+  out: { type: 'string' },
+} as const;
+
 function parseArgs(argv: string[]): Options {
-  const o: Options = { cases: [...CASES], umap: false, data: '/usr/share/datasets/fashion-mnist', out: path.join(ROOT, 'bench', 'results', 'embedding.json') };
-  for (let i = 0; i < argv.length; i++) {
-    const a = argv[i];
-    const next = () => {
-      const v = argv[++i];
-      if (v === undefined) throw new Error(`${a} needs a value`);
-      return v;
-    };
-    if (a === '--cases') {
-      o.cases = next().split(',') as CaseName[];
-      for (const c of o.cases) if (!CASES.includes(c)) throw new Error(`unknown case "${c}" (cases: ${CASES.join(', ')})`);
-    } else if (a === '--iterations') o.iterations = Number(next());
-    else if (a === '--umap') o.umap = true;
-    else if (a === '--data') o.data = next();
-    else if (a === '--out') o.out = path.resolve(next());
-    else throw new Error(`unknown option ${a}`);
-  }
-  return o;
+  const v = parseScriptArgs(argv, OPTIONS, '(see the header of bench/embed.ts)');
+  const cases = v.cases === undefined ? [...CASES] : (v.cases.split(',') as CaseName[]);
+  for (const c of cases) if (!CASES.includes(c)) throw new Error(`unknown case "${c}" (cases: ${CASES.join(', ')})`);
+  return {
+    cases,
+    iterations: numberOption('--iterations', v.iterations),
+    umap: !!v.umap,
+    data: v.data ?? '/usr/share/datasets/fashion-mnist',
+    out: path.resolve(v.out ?? path.join(ROOT, 'bench', 'results', 'embedding.json')),
+  };
 }
 
 // ---------------------------------------------------------------------------------------------
-// Machine load: cores used by other processes while a case ran (system busy − this process).
+// Machine load: cores used by other processes while a case ran, and this process's CPU seconds.
 
 interface Load {
-  sysBusy: number;
-  sysTotal: number;
-  own: number;
-  wall: number;
+  times?: CpuTimes;
   cpu: NodeJS.CpuUsage;
 }
 
-function load(): Load | undefined {
-  try {
-    const cpu = fs.readFileSync('/proc/stat', 'utf8').split('\n')[0].trim().split(/\s+/).slice(1).map(Number);
-    const total = cpu.slice(0, 8).reduce((a, b) => a + b, 0);
-    const s = fs.readFileSync('/proc/self/stat', 'utf8');
-    const f = s.slice(s.lastIndexOf(')') + 2).split(' ');
-    return { sysBusy: total - cpu[3] - (cpu[4] ?? 0), sysTotal: total, own: Number(f[11]) + Number(f[12]), wall: performance.now(), cpu: process.cpuUsage() };
-  } catch {
-    return undefined;
-  }
+function load(): Load {
+  return { times: cpuTimes(), cpu: process.cpuUsage() };
 }
 
-/** Busiest other processes now (a one-second sample), to say who the contention was. */
-function busyProcesses(): { pid: number; command: string; cores: number }[] {
-  try {
-    const ticks = () => {
-      const m = new Map<number, number>();
-      for (const name of fs.readdirSync('/proc')) {
-        if (!/^\d+$/.test(name) || Number(name) === process.pid) continue;
-        try {
-          const s = fs.readFileSync(`/proc/${name}/stat`, 'utf8');
-          const f = s.slice(s.lastIndexOf(')') + 2).split(' ');
-          m.set(Number(name), Number(f[11]) + Number(f[12]));
-        } catch {
-          // exited
-        }
-      }
-      return m;
-    };
-    const a = ticks();
-    Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 1000); // sleep one second
-    const b = ticks();
-    const hz = 100;
-    const out: { pid: number; command: string; cores: number }[] = [];
-    for (const [pid, t] of b) {
-      const cores = (t - (a.get(pid) ?? t)) / hz;
-      if (cores > 0.1) {
-        let command = '';
-        try {
-          command = fs.readFileSync(`/proc/${pid}/cmdline`, 'utf8').replace(/\0+$/, '').replace(/\0/g, ' ').slice(0, 100);
-        } catch {
-          // exited
-        }
-        out.push({ pid, command, cores: Math.round(cores * 100) / 100 });
-      }
-    }
-    return out.sort((x, y) => y.cores - x.cores).slice(0, 5);
-  } catch {
-    return [];
-  }
-}
-
-function measured(a: Load | undefined, b: Load | undefined): { otherCores?: number; cpuSeconds: number } {
-  const cpu = b && a ? (b.cpu.user + b.cpu.system - a.cpu.user - a.cpu.system) / 1e6 : NaN;
-  if (!a || !b) return { cpuSeconds: round(cpu, 1) };
-  const wallTicks = (b.sysTotal - a.sysTotal) / os.cpus().length;
-  const other = wallTicks > 0 ? Math.max(0, b.sysBusy - a.sysBusy - (b.own - a.own)) / wallTicks : undefined;
-  return { otherCores: other === undefined ? undefined : round(other, 2), cpuSeconds: round(cpu, 1) };
-}
-
-function round(x: number, digits = 1): number {
-  const f = 10 ** digits;
-  return Math.round(x * f) / f;
+function measured(a: Load, b: Load): { otherCores?: number; cpuSeconds: number } {
+  const other = otherCores(a.times, b.times);
+  const cpuSeconds = round((b.cpu.user + b.cpu.system - a.cpu.user - a.cpu.system) / 1e6, 1);
+  return { otherCores: other === undefined ? undefined : round(other, 2), cpuSeconds };
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -277,7 +221,7 @@ async function main(): Promise<void> {
   const backend = await initBackend('wasm');
   const results: Record<string, unknown>[] = [];
   const started = new Date().toISOString();
-  log(`other processes now: ${JSON.stringify(busyProcesses())}`);
+  log(`other processes now: ${JSON.stringify(busyProcessesNow().slice(0, 5))}`);
   if (opts.cases.includes('pixels-10k')) {
     results.push(await pixels(opts));
     log(JSON.stringify(results.at(-1)));
@@ -300,7 +244,7 @@ async function main(): Promise<void> {
   const doc = {
     started,
     machine: { cpus: os.cpus().length, model: os.cpus()[0]?.model, node: process.version, backend: backend.name },
-    busyProcessesAtEnd: busyProcesses(),
+    busyProcessesAtEnd: busyProcessesNow().slice(0, 5),
     cases: results,
   };
   const json = JSON.stringify(doc, null, 2) + '\n';
@@ -308,12 +252,4 @@ async function main(): Promise<void> {
   process.stdout.write(json);
 }
 
-if (require.main === module) {
-  main().then(
-    () => process.exit(0),
-    (err) => {
-      console.error(err);
-      process.exit(1);
-    },
-  );
-}
+if (require.main === module) runMain(main);

@@ -34,7 +34,7 @@
  * `/usr/bin/python3 -c "import torch"` works; the project never needs Python. It loads the sample
  * CNN's exact weights, checks its outputs against TF.js's, and its scan repetitions alternate with
  * 2-worker TF.js scans (`pairedScans`) for the issue's ratio (`torchRatio.ratio`, target ≥ 0.8).
- * See `torchEnv` for the two environment fixes it needs on this VM (OpenBLAS, malloc).
+ * See `torchEnv` (bench/torchProcess.ts) for the two environment fixes it needs on this VM (OpenBLAS, malloc).
  *
  * Contention: the machine is shared, so every case records how many cores *other* processes used
  * while it ran (from /proc: system busy time minus this process's and its children's), and which
@@ -44,8 +44,7 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { performance } from 'node:perf_hooks';
-import { spawn, spawnSync } from 'node:child_process';
-import * as readline from 'node:readline';
+import { spawnSync } from 'node:child_process';
 import * as tf from '@tensorflow/tfjs';
 import { initBackend } from '../src/engine/backend';
 import type { BackendPreference } from '../src/engine/backendNames';
@@ -59,6 +58,11 @@ import { summarize } from '../src/engine/analyses/summary';
 import { writeFileAtomic } from '../src/engine/io/atomicWrite';
 import type { InspectableModel } from '../src/engine/model/inspectableModel';
 import { uniformRandom } from '../src/engine/random';
+import { median, round, runMain } from './benchUtil';
+import { contention, cpuTimes, loadSnapshot, otherCores, QUIET_THRESHOLD, QuietWaiter, type Contention } from './machineLoad';
+import { parseScriptArgs } from '../scripts/scriptArgs';
+import { TIMING_OPTIONS, timingOptions, type TimingOptions } from './timingOptions';
+import { PYTHON, torchEnv, torchEnvDiff, TorchServer, torchUnavailable, type TorchSetup } from './torchProcess';
 
 const ROOT = path.resolve(__dirname, '..', '..');
 /** Sample models and data; `--samples DIR` points elsewhere (same layout). */
@@ -66,7 +70,6 @@ let SAMPLES = path.join(ROOT, 'samples');
 let PNGS = path.join(SAMPLES, 'data', 'fashion-mnist-1000');
 let IDX = path.join(SAMPLES, 'data', 't10k-images-idx3-ubyte.gz');
 const BATCH = 64;
-const PYTHON = '/usr/bin/python3';
 const TORCH_SCRIPT = path.join(ROOT, 'bench', 'torch_reference.py');
 
 function log(message: string): void {
@@ -76,173 +79,41 @@ function log(message: string): void {
 // ---------------------------------------------------------------------------------------------
 // Options
 
-interface Options {
-  reps: number;
-  quick: boolean;
+interface Options extends TimingOptions {
   models?: string[];
-  torch: boolean;
   idx: boolean;
   backend: BackendPreference;
-  out: string;
-  /** Seconds to wait, before each timed repetition, for the machine to be quiet (0 = don't). */
-  waitQuiet: number;
   /** Compiled engine folder (client.js, worker.js) for the pool cases; default this build's. */
   engine?: string;
 }
 
+const OPTIONS = {
+  ...TIMING_OPTIONS,
+  models: { type: 'string' },
+  'no-idx': { type: 'boolean' },
+  backend: { type: 'string' },
+  engine: { type: 'string' },
+  samples: { type: 'string' },
+} as const;
+
 function parseArgs(argv: string[]): Options {
-  const o: Options = { reps: 5, quick: false, torch: true, idx: true, backend: 'wasm', out: path.join(ROOT, 'bench', 'results', 'latest.json'), waitQuiet: 0 };
-  for (let i = 0; i < argv.length; i++) {
-    const a = argv[i];
-    const next = (): string => {
-      const v = argv[++i];
-      if (v === undefined) throw new Error(`${a} needs a value`);
-      return v;
-    };
-    if (a === '--reps') o.reps = Math.max(1, Math.floor(Number(next())));
-    else if (a === '--quick') {
-      o.quick = true;
-      o.reps = 2;
-    } else if (a === '--models') o.models = next().split(',').map((s) => s.trim()).filter(Boolean);
-    else if (a === '--no-torch') o.torch = false;
-    else if (a === '--no-idx') o.idx = false;
-    else if (a === '--backend') o.backend = next() as BackendPreference;
-    else if (a === '--out') o.out = path.resolve(next());
-    else if (a === '--wait-quiet') o.waitQuiet = Math.max(0, Number(next()));
-    else if (a === '--engine') o.engine = path.resolve(next());
-    else if (a === '--samples') {
-      SAMPLES = path.resolve(next());
-      PNGS = path.join(SAMPLES, 'data', 'fashion-mnist-1000');
-      IDX = path.join(SAMPLES, 'data', 't10k-images-idx3-ubyte.gz');
-    }
-    else throw new Error(`unknown option ${a} (see the header of bench/run.ts)`);
+  const v = parseScriptArgs(argv, OPTIONS, '(see the header of bench/run.ts)');
+  if (v.samples !== undefined) {
+    SAMPLES = path.resolve(v.samples);
+    PNGS = path.join(SAMPLES, 'data', 'fashion-mnist-1000');
+    IDX = path.join(SAMPLES, 'data', 't10k-images-idx3-ubyte.gz');
   }
-  if (!Number.isFinite(o.reps)) throw new Error('--reps needs a number');
-  return o;
-}
-
-// ---------------------------------------------------------------------------------------------
-// Machine load: how much CPU did other processes use while a case ran?
-
-interface ProcTicks {
-  ticks: number;
-  ppid: number;
-  comm: string;
-  /** Start time (jiffies after boot): with the pid, identifies the process across snapshots. */
-  start: number;
-}
-
-interface LoadSnapshot {
-  wall: number;
-  /** Jiffies from the `cpu` line of /proc/stat. */
-  sysBusy: number;
-  sysTotal: number;
-  /** This process (all threads) plus its reaped children. */
-  own: number;
-  procs: Map<number, ProcTicks>;
-}
-
-function readProcStat(pid: string | number): (ProcTicks & { childTicks: number }) | undefined {
-  let s: string;
-  try {
-    s = fs.readFileSync(`/proc/${pid}/stat`, 'utf8');
-  } catch {
-    return undefined;
-  }
-  const close = s.lastIndexOf(')');
-  const comm = s.slice(s.indexOf('(') + 1, close);
-  const f = s.slice(close + 2).split(' ');
-  // After "pid (comm) ": f[0] state, f[1] ppid, f[11] utime, f[12] stime, f[13] cutime, f[14] cstime,
-  // f[19] starttime. (comm is not an identity: kernel workers rename themselves as they work.)
-  return { comm, ppid: Number(f[1]), ticks: Number(f[11]) + Number(f[12]), childTicks: Number(f[13]) + Number(f[14]), start: Number(f[19]) };
-}
-
-function snapshot(): LoadSnapshot | undefined {
-  try {
-    const cpu = fs.readFileSync('/proc/stat', 'utf8').split('\n')[0].trim().split(/\s+/).slice(1).map(Number);
-    const total = cpu.slice(0, 8).reduce((a, b) => a + b, 0);
-    const idle = cpu[3] + (cpu[4] ?? 0);
-    const self = readProcStat('self');
-    const procs = new Map<number, ProcTicks>();
-    for (const name of fs.readdirSync('/proc')) {
-      if (!/^\d+$/.test(name)) continue;
-      const p = readProcStat(name);
-      if (p) procs.set(Number(name), { ticks: p.ticks, ppid: p.ppid, comm: p.comm, start: p.start });
-    }
-    return { wall: performance.now(), sysBusy: total - idle, sysTotal: total, own: self ? self.ticks + self.childTicks : 0, procs };
-  } catch {
-    return undefined; // not Linux
-  }
-}
-
-interface BusyProcess {
-  pid: number;
-  command: string;
-  /** Average cores used during the case. */
-  cores: number;
-}
-
-interface Contention {
-  /** Average number of cores used by other processes while the case ran. */
-  otherCores: number;
-  /** The same, for each timed repetition (in order). */
-  perRepetition?: number[];
-  /** Processes (not this one or its children) that used more than 0.1 core on average. */
-  busyProcesses: BusyProcess[];
-}
-
-function commandLine(pid: number, fallback: string): string {
-  try {
-    const cmd = fs.readFileSync(`/proc/${pid}/cmdline`, 'utf8').replace(/\0+$/, '').replace(/\0/g, ' ');
-    return (cmd || fallback).slice(0, 120);
-  } catch {
-    return fallback;
-  }
-}
-
-function contention(a: LoadSnapshot | undefined, b: LoadSnapshot | undefined): Contention | undefined {
-  if (!a || !b) return undefined;
-  const ncpu = os.cpus().length;
-  const wallTicks = (b.sysTotal - a.sysTotal) / ncpu;
-  if (wallTicks <= 0) return undefined;
-  const ours = new Set<number>([process.pid]);
-  // Our descendants (worker threads are threads, but python is a child process).
-  let grew = true;
-  while (grew) {
-    grew = false;
-    for (const [pid, p] of b.procs) {
-      if (!ours.has(pid) && ours.has(p.ppid)) {
-        ours.add(pid);
-        grew = true;
-      }
-    }
-  }
-  const busyProcesses: BusyProcess[] = [];
-  for (const [pid, p] of b.procs) {
-    if (ours.has(pid)) continue;
-    const before = a.procs.get(pid);
-    const delta = p.ticks - (before && before.start === p.start ? before.ticks : 0);
-    const cores = delta / wallTicks;
-    if (cores > 0.1) busyProcesses.push({ pid, command: commandLine(pid, p.comm), cores: round(cores, 2) });
-  }
-  busyProcesses.sort((x, y) => y.cores - x.cores);
-  const other = Math.max(0, b.sysBusy - a.sysBusy - (b.own - a.own)) / wallTicks;
-  return { otherCores: round(other, 2), busyProcesses };
+  return {
+    ...timingOptions(v, { reps: 5, quickReps: 2, out: path.join(ROOT, 'bench', 'results', 'latest.json') }),
+    models: v.models?.split(',').map((s) => s.trim()).filter(Boolean),
+    idx: !v['no-idx'],
+    backend: (v.backend ?? 'wasm') as BackendPreference,
+    engine: v.engine !== undefined ? path.resolve(v.engine) : undefined,
+  };
 }
 
 // ---------------------------------------------------------------------------------------------
 // Timing
-
-function round(x: number, digits = 1): number {
-  const f = 10 ** digits;
-  return Math.round(x * f) / f;
-}
-
-function median(xs: number[]): number {
-  const s = [...xs].sort((a, b) => a - b);
-  const m = s.length >> 1;
-  return s.length % 2 ? s[m] : (s[m - 1] + s[m]) / 2;
-}
 
 export interface CaseResult {
   id: string;
@@ -266,12 +137,14 @@ export interface CaseResult {
   note?: string;
 }
 
-function caseResult(
-  base: Omit<CaseResult, 'samplesMs' | 'medianMs' | 'minMs' | 'msPerBatch' | 'imagesPerSecond' | 'batches' | 'reps'>,
-  samples: number[],
-  load?: Contention,
-  loads?: number[],
-): CaseResult {
+/** A case's timed repetitions: ms each, the load over all of them, and the load during each. */
+interface Timed {
+  samples: number[];
+  load?: Contention;
+  loads?: number[];
+}
+
+function caseResult(base: Omit<CaseResult, 'samplesMs' | 'medianMs' | 'minMs' | 'msPerBatch' | 'imagesPerSecond' | 'batches' | 'reps'>, { samples, load, loads }: Timed): CaseResult {
   const med = median(samples);
   const batches = Math.ceil(base.images / base.batchSize);
   return {
@@ -288,54 +161,8 @@ function caseResult(
   };
 }
 
-/**
- * System busy and own CPU jiffies only (cheap: a few small /proc reads). `childPid`: a running
- * child of ours (not yet reaped, so not in our own child times) whose CPU also counts as ours.
- */
-function lightSnapshot(childPid?: number): { sysBusy: number; sysTotal: number; own: number } | undefined {
-  try {
-    const cpu = fs.readFileSync('/proc/stat', 'utf8').split('\n')[0].trim().split(/\s+/).slice(1).map(Number);
-    const total = cpu.slice(0, 8).reduce((a, b) => a + b, 0);
-    const self = readProcStat('self');
-    const child = childPid ? readProcStat(childPid) : undefined;
-    return { sysBusy: total - cpu[3] - (cpu[4] ?? 0), sysTotal: total, own: (self ? self.ticks + self.childTicks : 0) + (child?.ticks ?? 0) };
-  } catch {
-    return undefined;
-  }
-}
-
-/** Cores used by other processes between two light snapshots. */
-function otherCores(a: ReturnType<typeof lightSnapshot>, b: ReturnType<typeof lightSnapshot>): number | undefined {
-  if (!a || !b) return undefined;
-  const wallTicks = (b.sysTotal - a.sysTotal) / os.cpus().length;
-  if (wallTicks <= 0) return undefined;
-  return Math.max(0, b.sysBusy - a.sysBusy - (b.own - a.own)) / wallTicks;
-}
-
-/** `--wait-quiet`: before each timed repetition, wait (up to this long) for other processes to calm down. */
-let quietWaitMs = 0;
-const QUIET_THRESHOLD = 0.15;
-const quietStats = { waits: 0, waitedMs: 0, timeouts: 0, redone: 0 };
-
-async function waitQuiet(): Promise<void> {
-  if (quietWaitMs <= 0) return;
-  const t0 = performance.now();
-  let calm = 0;
-  quietStats.waits++;
-  while (performance.now() - t0 < quietWaitMs) {
-    const a = lightSnapshot();
-    await new Promise((r) => setTimeout(r, 250));
-    const load = otherCores(a, lightSnapshot());
-    if (load === undefined) return;
-    calm = load < QUIET_THRESHOLD ? calm + 1 : 0;
-    if (calm >= 4) {
-      quietStats.waitedMs += performance.now() - t0;
-      return;
-    }
-  }
-  quietStats.waitedMs += performance.now() - t0;
-  quietStats.timeouts++;
-}
+/** `--wait-quiet`: before each timed repetition, wait (up to that long) for other processes to calm down. */
+let quiet = new QuietWaiter(0);
 
 /** With `--wait-quiet`, a repetition during which others used more than this is run again (twice at most). */
 const NOISY_REPETITION = 0.25;
@@ -346,20 +173,29 @@ const NOISY_REPETITION = 0.25;
  */
 async function timeIt(fn: () => unknown, loads?: number[]): Promise<number> {
   for (let attempt = 0; ; attempt++) {
-    await waitQuiet();
-    const a = lightSnapshot();
+    await quiet.wait();
+    const a = cpuTimes();
     const t0 = performance.now();
     await fn();
     const ms = performance.now() - t0;
-    const load = otherCores(a, lightSnapshot());
+    const load = otherCores(a, cpuTimes());
     // Only repetitions long enough for /proc's 10 ms ticks to tell are judged.
-    if (quietWaitMs > 0 && load !== undefined && load > NOISY_REPETITION && ms >= 100 && attempt < 2) {
-      quietStats.redone++;
+    if (quiet.maxWaitMs > 0 && load !== undefined && load > NOISY_REPETITION && ms >= 100 && attempt < 2) {
+      quiet.stats.redone++;
       continue;
     }
     if (loads && load !== undefined) loads.push(round(load, 2));
     return ms;
   }
+}
+
+/** `reps` repetitions of `fn` in a row, each through `timeIt`. */
+async function timeReps(fn: () => unknown, reps: number): Promise<Timed> {
+  const a = loadSnapshot();
+  const samples: number[] = [];
+  const loads: number[] = [];
+  for (let i = 0; i < reps; i++) samples.push(await timeIt(fn, loads));
+  return { samples, load: contention(a, loadSnapshot()), loads };
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -475,18 +311,8 @@ async function inProcessCases(bm: BenchModel, opts: Options): Promise<{ cases: C
           y.dispose();
         };
         for (let i = 0; i < warmup; i++) forward();
-        const a = snapshot();
-        const samples: number[] = [];
-        const loads: number[] = [];
-        for (let i = 0; i < reps; i++) samples.push(await timeIt(forward, loads));
-        cases.push(
-          caseResult(
-            { id: `${bm.key}/forward`, model: bm.key, op: 'forward', where: 'in-process', images: BATCH, batchSize: BATCH, warmup },
-            samples,
-            contention(a, snapshot()),
-            loads,
-          ),
-        );
+        const timed = await timeReps(forward, reps);
+        cases.push(caseResult({ id: `${bm.key}/forward`, model: bm.key, op: 'forward', where: 'in-process', images: BATCH, batchSize: BATCH, warmup }, timed));
       }
       const acts = (): void => {
         const outs = model.run(x, layers);
@@ -497,10 +323,7 @@ async function inProcessCases(bm: BenchModel, opts: Options): Promise<{ cases: C
         }
       };
       for (let i = 0; i < warmup; i++) acts();
-      const a = snapshot();
-      const samples: number[] = [];
-      const loads: number[] = [];
-      for (let i = 0; i < reps; i++) samples.push(await timeIt(acts, loads));
+      const timed = await timeReps(acts, reps);
       cases.push(
         caseResult(
           {
@@ -513,9 +336,7 @@ async function inProcessCases(bm: BenchModel, opts: Options): Promise<{ cases: C
             warmup,
             note: `InspectableModel.run for all ${layers.length} conv/dense layers, every output read back with dataSync`,
           },
-          samples,
-          contention(a, snapshot()),
-          loads,
+          timed,
         ),
       );
 
@@ -573,10 +394,7 @@ async function clientActivations(client: EngineClient, bm: BenchModel, opts: Opt
       if (!r.layers.length) throw new Error(`${bm.file}: activations returned no layers`);
     };
     for (let w = 0; w < warmup; w++) await one();
-    const a = snapshot();
-    const samples: number[] = [];
-    const loads: number[] = [];
-    for (let r = 0; r < reps; r++) samples.push(await timeIt(one, loads));
+    const timed = await timeReps(one, reps);
     out.push(
       caseResult(
         {
@@ -591,9 +409,7 @@ async function clientActivations(client: EngineClient, bm: BenchModel, opts: Opt
           warmup,
           note: v.note,
         },
-        samples,
-        contention(a, snapshot()),
-        loads,
+        timed,
       ),
     );
   }
@@ -617,7 +433,7 @@ async function scanCases(clients: EngineClient[], bm: BenchModel, data: BenchMod
   let last: ScanReport | undefined;
   const results: ScanReport[] = [];
   for (const c of clients) results.push(await c.scan(bm.file, { data: data.path, batchSize: BATCH })); // warm-up: loads the model in every worker
-  const a = snapshot();
+  const a = loadSnapshot();
   for (let r = 0; r < reps; r++) {
     for (let ci = 0; ci < clients.length; ci++) {
       let report: ScanReport | undefined;
@@ -628,7 +444,7 @@ async function scanCases(clients: EngineClient[], bm: BenchModel, data: BenchMod
       results[ci] = report!;
     }
   }
-  const load = contention(a, snapshot());
+  const load = contention(a, loadSnapshot());
   const fingerprint = (s: ScanReport): string => JSON.stringify(s.layers.map((l) => [l.name, l.dead, l.dying, l.firingCount]));
   const consistent = results.every((s) => fingerprint(s) === fingerprint(results[0]));
   const cases = clients.map((c, ci) =>
@@ -645,9 +461,7 @@ async function scanCases(clients: EngineClient[], bm: BenchModel, data: BenchMod
         warmup: 1,
         note: `wall time of EngineClient.scan (incl. datasetInfo and finishScan); engine-reported seconds median ${round(median(reported[ci]), 0)} ms; repetitions alternate between pool sizes`,
       },
-      samples[ci],
-      load,
-      loads[ci],
+      { samples: samples[ci], load, loads: loads[ci] },
     ),
   );
   return { cases, last, consistent };
@@ -691,53 +505,9 @@ interface TorchResult {
   stock?: Omit<TorchResult, 'stock'>;
 }
 
-function torchAvailable(): string | undefined {
-  if (!fs.existsSync(PYTHON)) return `${PYTHON} not found`;
-  const r = spawnSync(PYTHON, ['-c', 'import torch, numpy'], { encoding: 'utf8', timeout: 120_000, env: torchEnv() });
-  if (r.status !== 0) return `${PYTHON} cannot import torch/numpy (${(r.stderr || r.error?.message || '').trim().split('\n').pop()})`;
-  return undefined;
-}
-
-/**
- * Two environment effects make Debian's PyTorch on this VM far slower than PyTorch normally is,
- * so the reference is run "tuned" (the number the ratio is computed against) and "stock":
- *  - BLAS: python3-torch calls the system `libblas.so.3`, the unoptimised reference BLAS unless
- *    OpenBLAS is installed and selected (Dense layers ~5-25x slower). When Debian's OpenBLAS is
- *    present (libopenblas0-pthread), the tuned run gets it through LD_LIBRARY_PATH for this one
- *    process, without changing the system default.
- *  - Page faults: glibc malloc hands PyTorch's multi-MB activations fresh mmap'ed pages on every
- *    call and each first touch faults; a fault costs ~15-20 us in this microVM, which made one
- *    0.3 ms convolution take 20-90 ms. The tuned run keeps freed memory in the heap
- *    (MALLOC_MMAP_THRESHOLD_ / MALLOC_TRIM_THRESHOLD_ / MALLOC_TOP_PAD_, what jemalloc/tcmalloc
- *    give PyTorch deployments). TF.js's wasm heap is allocated once, so it never pays this.
- */
-const OPENBLAS_DIR = '/usr/lib/x86_64-linux-gnu/openblas-pthread';
-const TUNED_MALLOC = { MALLOC_MMAP_THRESHOLD_: '33554432', MALLOC_TRIM_THRESHOLD_: '1073741824', MALLOC_TOP_PAD_: '268435456' };
-
-type TorchSetup = 'tuned' | 'stock';
-
-function torchEnv(setup: TorchSetup = 'tuned'): NodeJS.ProcessEnv {
-  const env: NodeJS.ProcessEnv = { ...process.env, OMP_NUM_THREADS: '2', OPENBLAS_NUM_THREADS: '2', MKL_NUM_THREADS: '2' };
-  if (setup === 'tuned') {
-    Object.assign(env, TUNED_MALLOC);
-    if (fs.existsSync(path.join(OPENBLAS_DIR, 'libblas.so.3'))) {
-      env.LD_LIBRARY_PATH = env.LD_LIBRARY_PATH ? `${OPENBLAS_DIR}:${env.LD_LIBRARY_PATH}` : OPENBLAS_DIR;
-    }
-  }
-  return env;
-}
-
-/** The environment variables a setup adds (for the JSON). */
-function torchEnvDiff(setup: TorchSetup): Record<string, string> {
-  const env = torchEnv(setup);
-  const out: Record<string, string> = {};
-  for (const [k, v] of Object.entries(env)) if (v !== undefined && process.env[k] !== v) out[k] = v;
-  return out;
-}
-
 function runTorch(modelFile: string, check: TorchCheck | undefined, opts: Options, setup: TorchSetup = 'tuned'): TorchResult {
-  const why = torchAvailable();
-  if (why) return { skipped: `${why}; the PyTorch reference is optional (apt-get install python3-torch to enable it)` };
+  const skipped = torchUnavailable();
+  if (skipped) return { skipped };
   const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'cnn-lens-torch-'));
   try {
     const args = [TORCH_SCRIPT, '--model', modelFile, '--data', PNGS, '--threads', '2', '--batch', String(BATCH), '--reps', String(opts.quick ? 2 : Math.max(opts.reps, 9))];
@@ -752,63 +522,6 @@ function runTorch(modelFile: string, check: TorchCheck | undefined, opts: Option
     return JSON.parse(r.stdout) as TorchResult;
   } finally {
     fs.rmSync(tmp, { recursive: true, force: true });
-  }
-}
-
-// ---------------------------------------------------------------------------------------------
-
-/** A `torch_reference.py --serve` process: one timed repetition per command. */
-class TorchServer {
-  private readonly lines: string[] = [];
-  private readonly waiters: { resolve: (l: string) => void; reject: (e: Error) => void }[] = [];
-  private stderr = '';
-  private exited?: Error;
-
-  constructor(private readonly child: import('node:child_process').ChildProcessWithoutNullStreams) {
-    readline.createInterface({ input: child.stdout }).on('line', (l) => {
-      const w = this.waiters.shift();
-      if (w) w.resolve(l);
-      else this.lines.push(l);
-    });
-    child.stderr.on('data', (d: Buffer) => (this.stderr = (this.stderr + d.toString()).slice(-4000)));
-    child.on('exit', (code, signal) => {
-      this.exited = new Error(`torch_reference.py exited (${code ?? signal}): ${this.stderr.trim().slice(-2000)}`);
-      for (const w of this.waiters.splice(0)) w.reject(this.exited);
-    });
-  }
-
-  next(timeoutMs = 9 * 60_000): Promise<Record<string, unknown>> {
-    const line = this.lines.shift();
-    if (line !== undefined) return Promise.resolve(JSON.parse(line) as Record<string, unknown>);
-    if (this.exited) return Promise.reject(this.exited);
-    return new Promise((resolve, reject) => {
-      const timer = setTimeout(() => reject(new Error('torch_reference.py did not answer in time')), timeoutMs);
-      this.waiters.push({
-        resolve: (l) => {
-          clearTimeout(timer);
-          resolve(JSON.parse(l) as Record<string, unknown>);
-        },
-        reject: (e) => {
-          clearTimeout(timer);
-          reject(e);
-        },
-      });
-    });
-  }
-
-  async ask(cmd: string): Promise<Record<string, unknown>> {
-    this.child.stdin.write(cmd + '\n');
-    const r = await this.next();
-    if (typeof r.error === 'string') throw new Error(`torch_reference.py: ${r.error}`);
-    return r;
-  }
-
-  get pid(): number | undefined {
-    return this.child.pid;
-  }
-
-  close(): void {
-    if (!this.exited) this.child.kill();
   }
 }
 
@@ -837,8 +550,8 @@ async function pairedTorch(
   check: TorchCheck | undefined,
   opts: Options,
 ): Promise<{ info: TorchResult; paired?: PairedScans; layers?: { name: string; firingCount: number[]; max: number[] }[] }> {
-  const why = torchAvailable();
-  if (why) return { info: { skipped: `${why}; the PyTorch reference is optional (apt-get install python3-torch to enable it)` } };
+  const skipped = torchUnavailable();
+  if (skipped) return { info: { skipped } };
   const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'cnn-lens-torch-'));
   const args = [TORCH_SCRIPT, '--model', good.file, '--data', PNGS, '--threads', '2', '--batch', String(BATCH), '--serve'];
   if (check) {
@@ -847,8 +560,8 @@ async function pairedTorch(
     args.push('--check', f);
   }
   log(`PyTorch reference (tuned, paired with TF.js scans): ${PYTHON} ${args.map((a) => path.relative(ROOT, a) || a).join(' ')}`);
-  await waitQuiet();
-  const server = new TorchServer(spawn(PYTHON, args, { env: torchEnv('tuned'), stdio: ['pipe', 'pipe', 'pipe'] }));
+  await quiet.wait();
+  const server = new TorchServer(args, 9 * 60_000);
   try {
     const info = (await server.next()) as unknown as TorchResult & { images: number };
     const reps = opts.quick ? 2 : Math.max(opts.reps, 7);
@@ -859,12 +572,12 @@ async function pairedTorch(
     const torchRep = async (cmd: string, out: number[], load: number[]): Promise<void> => {
       // Same treatment as timeIt: wait for quiet, measure, redo a disturbed repetition (twice at most).
       for (let attempt = 0; ; attempt++) {
-        await waitQuiet();
-        const a = lightSnapshot(server.pid);
+        await quiet.wait();
+        const a = cpuTimes(server.pid);
         const ms = (await server.ask(cmd)).ms as number;
-        const l = otherCores(a, lightSnapshot(server.pid));
-        if (quietWaitMs > 0 && l !== undefined && l > NOISY_REPETITION && attempt < 2) {
-          quietStats.redone++;
+        const l = otherCores(a, cpuTimes(server.pid));
+        if (quiet.maxWaitMs > 0 && l !== undefined && l > NOISY_REPETITION && attempt < 2) {
+          quiet.stats.redone++;
           continue;
         }
         out.push(ms);
@@ -908,9 +621,9 @@ async function pairedTorch(
 }
 
 async function bench(opts: Options, tmp: string): Promise<void> {
-  quietWaitMs = opts.waitQuiet * 1000;
+  quiet = new QuietWaiter(opts.waitQuiet * 1000);
   const started = new Date();
-  const startSnap = snapshot();
+  const startSnap = loadSnapshot();
   const notes: string[] = [];
   if (!fs.existsSync(PNGS)) throw new Error(`${PNGS} is missing: the bench scans the bundled sample images`);
 
@@ -1021,11 +734,11 @@ async function bench(opts: Options, tmp: string): Promise<void> {
     if (torch.scan && paired?.layers) torch.scan.layers = paired.layers;
     if (!torch.skipped && !torch.error) {
       // For comparison: the same reference with Debian's defaults, one-shot.
-      await waitQuiet();
-      const a = snapshot();
+      await quiet.wait();
+      const a = loadSnapshot();
       const stock = runTorch(good.file, undefined, opts, 'stock');
       if (stock.scan) stock.scan = { ...stock.scan, layers: [] };
-      torch.stock = { ...stock, setup: 'stock', env: torchEnvDiff('stock'), contention: contention(a, snapshot()) };
+      torch.stock = { ...stock, setup: 'stock', env: torchEnvDiff('stock'), contention: contention(a, loadSnapshot()) };
     }
     if (torch.scan) {
       const pool = cases.find((c) => c.id === 'good/scan/png-1000/workers-2')!;
@@ -1083,7 +796,7 @@ async function bench(opts: Options, tmp: string): Promise<void> {
       // flag not registered
     }
   }
-  const endSnap = snapshot();
+  const endSnap = loadSnapshot();
   const whole = contention(startSnap, endSnap);
   const busiest = Math.max(0, ...cases.map((c) => c.contention?.otherCores ?? 0));
   if (busiest > 0.25) {
@@ -1117,7 +830,7 @@ async function bench(opts: Options, tmp: string): Promise<void> {
       backendPreference: opts.backend,
       waitQuietSeconds: opts.waitQuiet,
       engine: opts.engine ? path.relative(ROOT, opts.engine) : 'out/src/engine (this build)',
-      quietWaits: opts.waitQuiet > 0 ? { ...quietStats, waitedMs: round(quietStats.waitedMs, 0), threshold: QUIET_THRESHOLD } : undefined,
+      quietWaits: opts.waitQuiet > 0 ? { ...quiet.stats, waitedMs: round(quiet.stats.waitedMs, 0), threshold: QUIET_THRESHOLD } : undefined,
     },
     models: models.map((m) => ({ key: m.key, file: path.relative(ROOT, m.file).startsWith('..') ? '(temporary folder)' : path.relative(ROOT, m.file), description: m.description, ...m.info })),
     cases,
@@ -1148,12 +861,4 @@ async function main(): Promise<void> {
   }
 }
 
-if (require.main === module) {
-  main().then(
-    () => process.exit(0),
-    (err) => {
-      console.error(err);
-      process.exit(1);
-    },
-  );
-}
+if (require.main === module) runMain(main);

@@ -37,8 +37,6 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { performance } from 'node:perf_hooks';
-import { spawn, spawnSync } from 'node:child_process';
-import * as readline from 'node:readline';
 import * as tf from '@tensorflow/tfjs';
 import { initBackend } from '../src/engine/backend';
 import { EngineClient } from '../src/engine/client';
@@ -56,164 +54,48 @@ import { MessageChannel } from 'node:worker_threads';
 import { WorkerPool } from '../src/engine/workerPool';
 import { DataParallelLead } from '../src/engine/training/dataParallel';
 import { fineTuneTrainingPredict } from '../src/engine/training/fineTunePredict';
+import { median, round, runMain } from './benchUtil';
+import { cpuTimes, otherCores, QuietWaiter } from './machineLoad';
+import { parseScriptArgs } from '../scripts/scriptArgs';
+import { TIMING_OPTIONS, timingOptions, type TimingOptions } from './timingOptions';
+import { TorchServer, torchUnavailable } from './torchProcess';
 
 const ROOT = path.resolve(__dirname, '..', '..');
 const SAMPLE = path.join(ROOT, 'samples', 'fashion-mnist-cnn', 'model.json');
 const PNGS = path.join(ROOT, 'samples', 'data', 'fashion-mnist-1000');
-const PYTHON = '/usr/bin/python3';
 const TORCH_SCRIPT = path.join(ROOT, 'bench', 'torch_train_step.py');
-const OPENBLAS_DIR = '/usr/lib/x86_64-linux-gnu/openblas-pthread';
 
-interface Options {
-  reps: number;
-  quick: boolean;
-  torch: boolean;
-  waitQuiet: number;
-  out: string;
-}
+type Options = TimingOptions;
 
 function parseArgs(argv: string[]): Options {
-  const o: Options = { reps: 7, quick: false, torch: true, waitQuiet: 0, out: path.join(ROOT, 'bench', 'results', 'training.json') };
-  for (let i = 0; i < argv.length; i++) {
-    const a = argv[i];
-    const next = (): string => {
-      const v = argv[++i];
-      if (v === undefined) throw new Error(`${a} needs a value`);
-      return v;
-    };
-    if (a === '--reps') o.reps = Math.max(1, Math.floor(Number(next())));
-    else if (a === '--quick') {
-      o.quick = true;
-      o.reps = 3;
-    } else if (a === '--no-torch') o.torch = false;
-    else if (a === '--wait-quiet') o.waitQuiet = Math.max(0, Number(next()));
-    else if (a === '--out') o.out = path.resolve(next());
-    else throw new Error(`unknown option ${a} (see the header of bench/training.ts)`);
-  }
-  return o;
+  const v = parseScriptArgs(argv, TIMING_OPTIONS, '(see the header of bench/training.ts)');
+  return timingOptions(v, { reps: 7, quickReps: 3, out: path.join(ROOT, 'bench', 'results', 'training.json') });
 }
 
 function log(message: string): void {
   process.stderr.write(`[bench:training] ${message}\n`);
 }
 
-const round = (x: number, digits = 2): number => Math.round(x * 10 ** digits) / 10 ** digits;
-
-function median(xs: number[]): number {
-  const s = [...xs].sort((a, b) => a - b);
-  const m = s.length >> 1;
-  return s.length % 2 ? s[m] : (s[m - 1] + s[m]) / 2;
+/** Cores other processes used between two `cpuTimes` readings, as this bench records them (2 decimals). */
+function roundedOtherCores(a: ReturnType<typeof cpuTimes>, b: ReturnType<typeof cpuTimes>): number | undefined {
+  const l = otherCores(a, b);
+  return l === undefined ? undefined : round(l, 2);
 }
 
-// ---------------------------------------------------------------------------------------------
-// Machine load (the VM is shared): cores used by other processes = system busy − our own CPU.
-
-interface Load {
-  sysBusy: number;
-  sysTotal: number;
-  own: number;
-}
-
-function procTicks(pid: number | 'self'): number {
-  try {
-    const s = fs.readFileSync(`/proc/${pid}/stat`, 'utf8');
-    const f = s.slice(s.lastIndexOf(')') + 2).split(' ');
-    return Number(f[11]) + Number(f[12]) + Number(f[13]) + Number(f[14]);
-  } catch {
-    return 0;
-  }
-}
-
-function load(childPid?: number): Load | undefined {
-  try {
-    const cpu = fs.readFileSync('/proc/stat', 'utf8').split('\n')[0].trim().split(/\s+/).slice(1).map(Number);
-    const total = cpu.slice(0, 8).reduce((a, b) => a + b, 0);
-    return { sysBusy: total - cpu[3] - (cpu[4] ?? 0), sysTotal: total, own: procTicks('self') + (childPid ? procTicks(childPid) : 0) };
-  } catch {
-    return undefined;
-  }
-}
-
-function otherCores(a?: Load, b?: Load): number | undefined {
-  if (!a || !b) return undefined;
-  const wall = (b.sysTotal - a.sysTotal) / os.cpus().length;
-  return wall > 0 ? round(Math.max(0, b.sysBusy - a.sysBusy - (b.own - a.own)) / wall) : undefined;
-}
-
-let quietMs = 0;
-async function waitQuiet(): Promise<void> {
-  if (quietMs <= 0) return;
-  const t0 = performance.now();
-  let calm = 0;
-  while (performance.now() - t0 < quietMs) {
-    const a = load();
-    await new Promise((r) => setTimeout(r, 250));
-    const l = otherCores(a, load());
-    if (l === undefined) return;
-    calm = l < 0.15 ? calm + 1 : 0;
-    if (calm >= 4) return;
-  }
-}
+/** `--wait-quiet`: before each timed repetition, wait (up to that long) for other processes to calm down. */
+let quiet = new QuietWaiter(0);
 
 // ---------------------------------------------------------------------------------------------
 // (a) one fine-tuning step
 
 const STEPS_PER_REP = 5;
 
-class TorchStep {
-  private readonly lines: string[] = [];
-  private readonly waiting: ((l: string) => void)[] = [];
-  readonly pid: number;
-  private constructor(private readonly child: import('node:child_process').ChildProcessWithoutNullStreams) {
-    this.pid = child.pid ?? 0;
-    readline.createInterface({ input: child.stdout }).on('line', (l) => {
-      const w = this.waiting.shift();
-      if (w) w(l);
-      else this.lines.push(l);
-    });
-  }
-
-  static start(): { server?: TorchStep; skipped?: string } {
-    if (!fs.existsSync(PYTHON)) return { skipped: `${PYTHON} not found` };
-    const env: NodeJS.ProcessEnv = {
-      ...process.env,
-      OMP_NUM_THREADS: '2',
-      OPENBLAS_NUM_THREADS: '2',
-      MKL_NUM_THREADS: '2',
-      // The tuned set-up of bench/README.md: OpenBLAS instead of Debian's reference BLAS, and a
-      // malloc that keeps its heap (page faults cost ~20 µs each in this VM).
-      MALLOC_MMAP_THRESHOLD_: '33554432',
-      MALLOC_TRIM_THRESHOLD_: '1073741824',
-      MALLOC_TOP_PAD_: '268435456',
-      ...(fs.existsSync(path.join(OPENBLAS_DIR, 'libblas.so.3')) ? { LD_LIBRARY_PATH: OPENBLAS_DIR } : {}),
-    };
-    const probe = spawnSync(PYTHON, ['-c', 'import torch, numpy'], { encoding: 'utf8', env, timeout: 120_000 });
-    if (probe.status !== 0) return { skipped: `${PYTHON} cannot import torch/numpy; the PyTorch reference is optional (apt-get install python3-torch)` };
-    const child = spawn(PYTHON, [TORCH_SCRIPT, '--model', SAMPLE, '--train-step', '--threads', '2', '--batch', '64', '--steps', String(STEPS_PER_REP), '--serve'], { env, stdio: ['pipe', 'pipe', 'pipe'] });
-    return { server: new TorchStep(child) };
-  }
-
-  next(): Promise<string> {
-    const l = this.lines.shift();
-    if (l !== undefined) return Promise.resolve(l);
-    return new Promise((resolve, reject) => {
-      const timer = setTimeout(() => reject(new Error('torch_train_step.py did not answer')), 300_000);
-      this.waiting.push((line) => {
-        clearTimeout(timer);
-        resolve(line);
-      });
-    });
-  }
-
-  async rep(): Promise<number> {
-    this.child.stdin.write('step\n');
-    return (JSON.parse(await this.next()) as { msPerStep: number }).msPerStep;
-  }
-
-  stop(): void {
-    this.child.stdin.write('quit\n');
-    this.child.stdin.end();
-  }
+/** torch_train_step.py in `--serve` mode: one repetition of STEPS_PER_REP steps per `step` command. */
+function startTorchStep(): { server?: TorchServer; skipped?: string } {
+  const skipped = torchUnavailable();
+  if (skipped) return { skipped };
+  const args = [TORCH_SCRIPT, '--model', SAMPLE, '--train-step', '--threads', '2', '--batch', '64', '--steps', String(STEPS_PER_REP), '--serve'];
+  return { server: new TorchServer(args, 300_000) };
 }
 
 /**
@@ -273,7 +155,7 @@ async function dataParallelByBatch(pool: WorkerPool, reps: number, trainable?: n
         await split();
       }
       for (let r = 0; r < reps; r++) {
-        await waitQuiet();
+        await quiet.wait();
         let t0 = performance.now();
         for (let s = 0; s < STEPS_PER_REP; s++) dp.single(x, y);
         times.single.push((performance.now() - t0) / STEPS_PER_REP);
@@ -282,7 +164,7 @@ async function dataParallelByBatch(pool: WorkerPool, reps: number, trainable?: n
         times.dataParallel.push((performance.now() - t0) / STEPS_PER_REP);
       }
       tf.dispose([x, y]);
-      out[batch] = { single: round(median(times.single)), dataParallel: round(median(times.dataParallel)) };
+      out[batch] = { single: round(median(times.single), 2), dataParallel: round(median(times.dataParallel), 2) };
       log(`step by batch (${trainable === undefined ? 'all layers' : `top ${trainable}`}): ${batch}: single ${out[batch].single} ms, data-parallel ${out[batch].dataParallel} ms`);
     }
   } finally {
@@ -328,9 +210,9 @@ async function stepCase(opts: Options): Promise<Record<string, unknown>> {
   const pool = new WorkerPool({ backend: 'wasm', size: 1 });
   const dp = await dataParallelStepper(pool);
   const labelArray = Int32Array.from({ length: 64 }, (_, i) => i % 10);
-  const torch = opts.torch ? TorchStep.start() : { skipped: '--no-torch' };
+  const torch = opts.torch ? startTorchStep() : { skipped: '--no-torch' };
   let torchInfo: Record<string, unknown> | undefined;
-  if (torch.server) torchInfo = JSON.parse(await torch.server.next()) as Record<string, unknown>;
+  if (torch.server) torchInfo = await torch.server.next();
   for (let i = 0; i < 5; i++) {
     engineStep();
     await fitStep();
@@ -339,30 +221,30 @@ async function stepCase(opts: Options): Promise<Record<string, unknown>> {
   const samples = { minimize: [] as number[], trainOnBatch: [] as number[], dataParallel: [] as number[], torch: [] as number[] };
   const loads = { tfjs: [] as number[], torch: [] as number[] };
   for (let r = 0; r < opts.reps; r++) {
-    await waitQuiet();
-    let a = load();
+    await quiet.wait();
+    let a = cpuTimes();
     let t0 = performance.now();
     for (let s = 0; s < STEPS_PER_REP; s++) engineStep();
     samples.minimize.push((performance.now() - t0) / STEPS_PER_REP);
     t0 = performance.now();
     for (let s = 0; s < STEPS_PER_REP; s++) await fitStep();
     samples.trainOnBatch.push((performance.now() - t0) / STEPS_PER_REP);
-    const l1 = otherCores(a, load());
+    const l1 = roundedOtherCores(a, cpuTimes());
     if (l1 !== undefined) loads.tfjs.push(l1);
-    await waitQuiet();
+    await quiet.wait();
     t0 = performance.now();
     for (let s = 0; s < STEPS_PER_REP; s++) await dp.step(x, labelArray);
     samples.dataParallel.push((performance.now() - t0) / STEPS_PER_REP);
     if (torch.server) {
-      await waitQuiet();
-      a = load(torch.server.pid);
-      samples.torch.push(await torch.server.rep());
-      const l2 = otherCores(a, load(torch.server.pid));
+      await quiet.wait();
+      a = cpuTimes(torch.server.pid);
+      samples.torch.push((await torch.server.ask('step')).msPerStep as number);
+      const l2 = roundedOtherCores(a, cpuTimes(torch.server.pid));
       if (l2 !== undefined) loads.torch.push(l2);
     }
-    log(`step rep ${r + 1}/${opts.reps}: minimize ${round(samples.minimize.at(-1)!)} ms, trainOnBatch ${round(samples.trainOnBatch.at(-1)!)} ms, dataParallel ${round(samples.dataParallel.at(-1)!)} ms${torch.server ? `, torch ${samples.torch.at(-1)} ms` : ''}`);
+    log(`step rep ${r + 1}/${opts.reps}: minimize ${round(samples.minimize.at(-1)!, 2)} ms, trainOnBatch ${round(samples.trainOnBatch.at(-1)!, 2)} ms, dataParallel ${round(samples.dataParallel.at(-1)!, 2)} ms${torch.server ? `, torch ${samples.torch.at(-1)} ms` : ''}`);
   }
-  torch.server?.stop();
+  torch.server?.quit();
   const splitBatches = dp.splitBatches();
   await dp.dispose();
   tf.dispose([x, labels, oneHot]);
@@ -373,7 +255,7 @@ async function stepCase(opts: Options): Promise<Record<string, unknown>> {
   const dataParallelByBatchAll = await dataParallelByBatch(pool, byBatchReps);
   const dataParallelByBatchTop2 = await dataParallelByBatch(pool, byBatchReps, 2);
   await pool.dispose();
-  const med = (xs: number[]) => (xs.length ? round(median(xs)) : undefined);
+  const med = (xs: number[]) => (xs.length ? round(median(xs), 2) : undefined);
   const single = med(samples.minimize)!;
   const parallel = med(samples.dataParallel)!;
   // The faster engine path is the one fine-tuning uses at this batch size with 2 workers.
@@ -390,9 +272,9 @@ async function stepCase(opts: Options): Promise<Record<string, unknown>> {
     dataParallelByBatch: { repetitions: byBatchReps, allLayers: dataParallelByBatchAll, top2Layers: dataParallelByBatchTop2 },
     otherCores: { tfjs: med(loads.tfjs), torch: med(loads.torch) },
     torch: torch.server ? torchInfo : { skipped: torch.skipped },
-    ratioToTorch: torchMs ? round(tfjs / torchMs) : undefined,
+    ratioToTorch: torchMs ? round(tfjs / torchMs, 2) : undefined,
     ratioBasis,
-    ratioToTorchSingleWorker: torchMs ? round(single / torchMs) : undefined,
+    ratioToTorchSingleWorker: torchMs ? round(single / torchMs, 2) : undefined,
     target: 'TF.js step within 3x of PyTorch (ratioToTorch <= 3)',
   };
 }
@@ -506,13 +388,13 @@ async function headEpochCase(opts: Options, spec: BaseSpec): Promise<Record<stri
   await run(cached(trainFeatures, split.train), cached(valFeatures, split.validation)); // warm-up
   const reps = spec.key === 'mobilenet' ? Math.min(opts.reps, 3) : opts.reps;
   for (let r = 0; r < reps; r++) {
-    await waitQuiet();
-    const a = load();
+    await quiet.wait();
+    const a = cpuTimes();
     samples.cached.push(...(await run(cached(trainFeatures, split.train), cached(valFeatures, split.validation))));
     samples.uncached.push(...(await run(uncached(trainImages, split.train), uncached(valImages, split.validation))));
-    const l = otherCores(a, load());
+    const l = roundedOtherCores(a, cpuTimes());
     if (l !== undefined) loads.push(l);
-    log(`${spec.key} head epoch rep ${r + 1}/${reps}: cached ${round(median(samples.cached))} ms, base every batch ${round(median(samples.uncached))} ms`);
+    log(`${spec.key} head epoch rep ${r + 1}/${reps}: cached ${round(median(samples.cached), 2)} ms, base every batch ${round(median(samples.uncached), 2)} ms`);
   }
   const c = median(samples.cached);
   const u = median(samples.uncached);
@@ -522,11 +404,11 @@ async function headEpochCase(opts: Options, spec: BaseSpec): Promise<Record<stri
     trainImages: split.train.length,
     validationImages: split.validation.length,
     batchSize: 32,
-    msPerEpoch: { cachedFeatures: round(c), baseEveryBatch: round(u) },
-    samplesMsPerEpoch: { cachedFeatures: samples.cached.map((x) => round(x)), baseEveryBatch: samples.uncached.map((x) => round(x)) },
-    featureCacheMs: round(featureMs),
+    msPerEpoch: { cachedFeatures: round(c, 2), baseEveryBatch: round(u, 2) },
+    samplesMsPerEpoch: { cachedFeatures: samples.cached.map((x) => round(x, 2)), baseEveryBatch: samples.uncached.map((x) => round(x, 2)) },
+    featureCacheMs: round(featureMs, 2),
     speedup: round(u / c, 1),
-    otherCores: loads.length ? round(median(loads)) : undefined,
+    otherCores: loads.length ? round(median(loads), 2) : undefined,
     target: 'cached features >= 20x faster per epoch',
     note: 'both variants run the same trainLoop (validation included, dead-unit count excluded); images are decoded before timing',
   };
@@ -542,8 +424,8 @@ async function jobsCase(opts: Options, tmp: string): Promise<Record<string, unkn
     for (const mode of ['head', 'fine-tune'] as const) {
       const runs: Record<string, number>[] = [];
       for (let r = 0; r < (opts.quick ? 1 : 3); r++) {
-        await waitQuiet();
-        const a = load();
+        await quiet.wait();
+        const a = cpuTimes();
         let firstEpoch = 0;
         let featuresEnd = 0;
         const t0 = performance.now();
@@ -561,7 +443,7 @@ async function jobsCase(opts: Options, tmp: string): Promise<Record<string, unkn
           medianEpochMs: round(median(result.epochs.map((e) => e.seconds * 1000)), 1),
           epochs: result.epochs.length,
           bestValAcc: round(result.best.valAcc, 4),
-          otherCores: otherCores(a, load()) ?? -1,
+          otherCores: roundedOtherCores(a, cpuTimes()) ?? -1,
         });
         log(`${mode} job rep ${r + 1}: ${JSON.stringify(runs.at(-1))}`);
       }
@@ -580,7 +462,7 @@ async function jobsCase(opts: Options, tmp: string): Promise<Record<string, unkn
 
 async function main(): Promise<void> {
   const opts = parseArgs(process.argv.slice(2));
-  quietMs = opts.waitQuiet * 1000;
+  quiet = new QuietWaiter(opts.waitQuiet * 1000);
   const backend = await initBackend('wasm');
   const started = new Date();
   const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'cnn-lens-bench-training-'));
@@ -603,7 +485,7 @@ async function main(): Promise<void> {
       generatedBy: 'bench/training.ts',
       date: started.toISOString(),
       seconds: round((Date.now() - started.getTime()) / 1000, 1),
-      machine: { cpus: os.cpus().length, cpuModel: os.cpus()[0]?.model, node: process.version, tfjs: tf.version.tfjs, backend: backend.name, loadAverage: os.loadavg().map((x) => round(x)) },
+      machine: { cpus: os.cpus().length, cpuModel: os.cpus()[0]?.model, node: process.version, tfjs: tf.version.tfjs, backend: backend.name, loadAverage: os.loadavg().map((x) => round(x, 2)) },
       settings: { reps: opts.reps, quick: opts.quick, waitQuietSeconds: opts.waitQuiet },
       step,
       headEpoch,
@@ -618,12 +500,4 @@ async function main(): Promise<void> {
   }
 }
 
-if (require.main === module) {
-  main().then(
-    () => process.exit(0),
-    (err) => {
-      console.error(err);
-      process.exit(1);
-    },
-  );
-}
+if (require.main === module) runMain(main);

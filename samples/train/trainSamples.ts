@@ -43,6 +43,7 @@ import { saveLayersModel } from '../../src/engine/io/models/saveLayersModel';
 import { writeFileAtomic } from '../../src/engine/io/atomicWrite';
 import { uniformRandom } from '../../src/engine/random';
 import { DATA_DIR, ROOT, SAMPLE_CLASS_FOLDERS, SAMPLES } from './fashionMnist';
+import { numberOption, parseScriptArgs } from '../../scripts/scriptArgs';
 
 const BATCH = 64;
 const SHUFFLE_SEED = 20240601;
@@ -62,36 +63,37 @@ interface Options {
   save: boolean;
 }
 
+const OPTIONS = {
+  only: { type: 'string' },
+  epochs: { type: 'string' },
+  'good-optimizer': { type: 'string' },
+  'good-lr': { type: 'string' },
+  'high-epochs': { type: 'string' },
+  'high-optimizer': { type: 'string' },
+  'high-lr': { type: 'string' },
+  limit: { type: 'string' },
+  'no-save': { type: 'boolean' },
+} as const;
+
+/** `value` (undefined when not given) if it is one of `allowed`, else an error naming the option and its choices. */
+function choice<const T extends string>(name: string, value: string | undefined, allowed: readonly T[]): T | undefined {
+  if (value !== undefined && !(allowed as readonly string[]).includes(value)) throw new Error(`${name} ${allowed.join('|')}`);
+  return value as T | undefined;
+}
+
 function parseArgs(argv: string[]): Options {
-  const o: Options = { epochs: 6, highEpochs: 2, highOptimizer: 'adam', highLr: 0.02, goodOptimizer: 'adam', goodLr: 1e-3, save: true };
-  for (let i = 0; i < argv.length; i++) {
-    const a = argv[i];
-    const next = (): string => {
-      const v = argv[++i];
-      if (v === undefined) throw new Error(`${a} needs a value`);
-      return v;
-    };
-    if (a === '--only') {
-      const v = next();
-      if (v !== 'good' && v !== 'high-lr') throw new Error('--only good|high-lr');
-      o.only = v;
-    } else if (a === '--epochs') o.epochs = Number(next());
-    else if (a === '--high-epochs') o.highEpochs = Number(next());
-    else if (a === '--high-optimizer') {
-      const v = next();
-      if (v !== 'adam' && v !== 'sgd') throw new Error('--high-optimizer adam|sgd');
-      o.highOptimizer = v;
-    } else if (a === '--high-lr') o.highLr = Number(next());
-    else if (a === '--good-optimizer') {
-      const v = next();
-      if (v !== 'adam' && v !== 'sgd' && v !== 'momentum') throw new Error('--good-optimizer adam|sgd|momentum');
-      o.goodOptimizer = v;
-    } else if (a === '--good-lr') o.goodLr = Number(next());
-    else if (a === '--limit') o.limit = Number(next());
-    else if (a === '--no-save') o.save = false;
-    else throw new Error(`unknown option ${a}`);
-  }
-  return o;
+  const v = parseScriptArgs(argv, OPTIONS, '(see the header of samples/train/trainSamples.ts)');
+  return {
+    only: choice('--only', v.only, ['good', 'high-lr']),
+    epochs: numberOption('--epochs', v.epochs) ?? 6,
+    highEpochs: numberOption('--high-epochs', v['high-epochs']) ?? 2,
+    highOptimizer: choice('--high-optimizer', v['high-optimizer'], ['adam', 'sgd']) ?? 'adam',
+    highLr: numberOption('--high-lr', v['high-lr']) ?? 0.02,
+    goodOptimizer: choice('--good-optimizer', v['good-optimizer'], ['adam', 'sgd', 'momentum']) ?? 'adam',
+    goodLr: numberOption('--good-lr', v['good-lr']) ?? 1e-3,
+    limit: numberOption('--limit', v.limit),
+    save: !v['no-save'],
+  };
 }
 
 // ---------------------------------------------------------------------------------------------
