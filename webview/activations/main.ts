@@ -30,6 +30,7 @@ import '../components/unit-select-map';
 import '../components/receptive-field-overlay';
 import { channelRange, mapSize } from '../components/feature-map-grid';
 import { HostChannel } from '../shared/host';
+import { ViewStatus } from '../shared/viewStatus';
 import { viridisCss } from '../shared/colormap';
 import { formatPercent, formatShape, formatValue } from '../shared/format';
 import { baseStyles } from '../shared/styles';
@@ -54,9 +55,7 @@ function normaliseActivations(a: WireLayerActivations): WireLayerActivations {
 @customElement('cnn-lens-activations-app')
 export class ActivationsApp extends LitElement {
   private readonly host = new HostChannel<ActivationsWebviewMessage, ActivationsHostMessage, ActivationsWebviewState>();
-
-  @state() private loading: string | undefined = 'Waiting for the extension…';
-  @state() private error: string | undefined;
+  private readonly status = new ViewStatus(this);
   @state() private modelName = '';
   @state() private datasetInfo: { size: number; classNames?: string[] } | null = null;
   @state() private image: { info: ActivationImageInfo; input: Float32Array; shape: [number, number, number] } | undefined;
@@ -189,20 +188,13 @@ export class ActivationsApp extends LitElement {
   }
 
   private onMessage(m: ActivationsHostMessage): void {
+    if (this.status.handle(m)) return;
     switch (m.type) {
-      case 'loading':
-        this.loading = m.message;
-        this.error = undefined;
-        break;
-      case 'error':
-        this.error = m.message;
-        this.loading = undefined;
-        break;
       case 'context':
         this.modelName = m.modelName;
         this.datasetInfo = m.dataset;
         this.host.patchState({ panelId: m.panelId });
-        if (!this.image) this.loading = undefined;
+        if (!this.image) this.status.loading = undefined;
         break;
       case 'image':
         this.image = { info: m.image, input: asFloat32Array(m.input), shape: m.inputShape };
@@ -212,8 +204,7 @@ export class ActivationsApp extends LitElement {
         this.erfRequested = '';
         if (m.image.index !== undefined) this.datasetIndex = m.image.index;
         this.layers = m.layers;
-        this.loading = undefined;
-        this.error = undefined;
+        this.status.clear();
         break;
       case 'layer': {
         const a = normaliseActivations(m.activations);
@@ -490,9 +481,8 @@ export class ActivationsApp extends LitElement {
     return html`
       <h1>Activations <span class="muted">— ${this.modelName}</span></h1>
       ${this.renderToolbar()}
-      ${this.error ? html`<div class="error" role="alert">${this.error}</div>` : nothing}
-      ${this.loading ? html`<p role="status"><vscode-progress-ring></vscode-progress-ring> ${this.loading}</p>` : nothing}
-      ${!this.loading && !this.error && !a
+      ${this.status.render()}
+      ${this.status.idle && !a
         ? html`<p class="muted">Pick an image: ${this.datasetInfo ? 'a dataset image number, or ' : ''}“Open image…”.</p>`
         : nothing}
       ${a && img

@@ -27,6 +27,7 @@ import '@vscode-elements/elements/dist/vscode-progress-bar/index.js';
 import '../components/embedding-pane';
 import type { EmbeddingPane, PointInfo } from '../components/embedding-pane';
 import { HostChannel } from '../shared/host';
+import { ViewStatus } from '../shared/viewStatus';
 import { formatShape } from '../shared/format';
 import { baseStyles } from '../shared/styles';
 
@@ -65,10 +66,9 @@ const HOVER_DELAY_MS = 60;
 export class EmbeddingApp extends LitElement {
   private readonly host = new HostChannel<EmbeddingWebviewMessage, EmbeddingHostMessage, EmbeddingWebviewState>();
 
-  @state() private loading: string | undefined = 'Waiting for the extension…';
+  private readonly status = new ViewStatus(this);
   /** A hint while nothing runs and nothing is shown ("Press Run…"). */
   @state() private idle: string | undefined;
-  @state() private error: string | undefined;
   @state() private backend: string | undefined;
   @state() private settings: EmbeddingSettings = { ...DEFAULT_EMBEDDING_SETTINGS };
   @state() private panes: PaneState[] = [{ running: false, layer: null }];
@@ -144,28 +144,21 @@ export class EmbeddingApp extends LitElement {
   private onMessage(m: EmbeddingHostMessage): void {
     // The hint goes as soon as something happens: a run, a result, progress or an error.
     if (m.type === 'running' || m.type === 'embedding' || m.type === 'loading' || m.type === 'error') this.idle = undefined;
+    if (this.status.handle(m)) return;
     switch (m.type) {
-      case 'loading':
-        this.loading = m.message;
-        this.error = undefined;
-        break;
       case 'idle':
         this.idle = m.message;
-        this.loading = undefined;
-        break;
-      case 'error':
-        this.error = m.message;
-        this.loading = undefined;
+        this.status.loading = undefined;
         break;
       case 'context':
         this.host.patchState({ panelId: m.panelId });
         this.backend = m.backend;
         this.settings = m.settings;
         this.panes = m.panes.map((info, i) => ({ ...(this.panes[i] ?? { running: false }), info, layer: info.layer ?? null }));
-        this.loading = undefined;
+        this.status.loading = undefined;
         break;
       case 'running':
-        this.loading = undefined;
+        this.status.loading = undefined;
         this.patchPane(m.pane, { running: true, error: undefined, frame: undefined, progress: m.iterations ? { iteration: 0, iterations: m.iterations } : undefined });
         this.paneElements[m.pane]?.resetView();
         break;
@@ -173,7 +166,7 @@ export class EmbeddingApp extends LitElement {
         this.patchPane(m.pane, { frame: asFloat32Array(m.points), progress: { iteration: m.iteration, iterations: m.iterations } });
         break;
       case 'embedding':
-        this.loading = undefined;
+        this.status.loading = undefined;
         this.patchPane(m.pane, { embedding: normaliseEmbedding(m.embedding), frame: undefined, running: false, progress: undefined, error: undefined });
         this.linked = m.linked;
         break;
@@ -309,9 +302,8 @@ export class EmbeddingApp extends LitElement {
     return html`
       <h1>Embedding ${this.backend || renderers.length ? html`<span class="muted">— ${[this.backend && `backend ${this.backend}`, renderers.length && `drawn with ${renderers.map((r) => (r === 'webgl' ? 'WebGL' : '2-D canvas')).join(', ')}`].filter(Boolean).join(' · ')}</span>` : nothing}</h1>
       ${this.renderToolbar()}
-      ${this.error ? html`<div class="error" role="alert">${this.error}</div>` : nothing}
-      ${this.loading ? html`<p role="status"><vscode-progress-ring></vscode-progress-ring> ${this.loading}</p>` : nothing}
-      ${this.idle && !this.loading ? html`<p role="status" class="muted">${this.idle}</p>` : nothing}
+      ${this.status.render()}
+      ${this.idle && !this.status.loading ? html`<p role="status" class="muted">${this.idle}</p>` : nothing}
       <div class="panes ${two ? 'two' : ''}">
         ${this.panes.map((p, i) => {
           const pane = i as PaneIndex;

@@ -18,6 +18,7 @@ import '../shared/elements';
 import '../components/filter-tiles';
 import '../components/weight-histogram';
 import { HostChannel } from '../shared/host';
+import { ViewStatus } from '../shared/viewStatus';
 import { formatInt } from '../shared/format';
 import { baseStyles } from '../shared/styles';
 
@@ -28,8 +29,7 @@ function normalise(l: WireFilterTiles): WireFilterTiles {
 @customElement('cnn-lens-filters-app')
 export class FiltersApp extends LitElement {
   private readonly host = new HostChannel<FiltersWebviewMessage, FiltersHostMessage, FiltersWebviewState>();
-  @state() private loading: string | undefined = 'Waiting for the extension…';
-  @state() private error: string | undefined;
+  private readonly status = new ViewStatus(this);
   @state() private modelName = '';
   @state() private backend = '';
   @state() private layers: WireFilterTiles[] = [];
@@ -105,20 +105,13 @@ export class FiltersApp extends LitElement {
   }
 
   private onMessage(m: FiltersHostMessage): void {
+    if (this.status.handle(m)) return;
     switch (m.type) {
-      case 'loading':
-        this.loading = m.message;
-        break;
-      case 'error':
-        this.error = m.message;
-        this.loading = undefined;
-        break;
       case 'filters': {
         this.layers = m.layers.map(normalise);
         this.modelName = m.modelName;
         this.backend = m.backend;
-        this.loading = undefined;
-        this.error = undefined;
+        this.status.clear();
         const names = this.layers.map((l) => l.layer);
         const pick = [m.selectedLayer, this.selected].find((n) => n && names.includes(n)) ?? names[0] ?? '';
         this.select(pick);
@@ -158,9 +151,8 @@ export class FiltersApp extends LitElement {
     return html`
       <h1>Filters <span class="muted">— ${this.modelName}</span></h1>
       ${this.backend ? html`<p class="muted">Backend: <vscode-badge>${this.backend}</vscode-badge></p>` : nothing}
-      ${this.error ? html`<div class="error" role="alert">${this.error}</div>` : nothing}
-      ${this.loading ? html`<p role="status"><vscode-progress-ring></vscode-progress-ring> ${this.loading}</p>` : nothing}
-      ${!this.loading && !this.error && this.layers.length === 0 ? html`<p class="muted">This model has no convolution layers.</p>` : nothing}
+      ${this.status.render()}
+      ${this.status.idle && this.layers.length === 0 ? html`<p class="muted">This model has no convolution layers.</p>` : nothing}
       ${this.layers.length
         ? html`<table aria-label="Convolution layers">
             <thead>
