@@ -8,6 +8,7 @@ import * as path from 'node:path';
 import * as tf from '@tensorflow/tfjs';
 import { filters, filterLayers, weightHistogram } from '../../src/engine/analyses/filters';
 import { NOISY_Z } from '../../src/engine/analyses/filterRoughness';
+import { filterNoiseVerdict } from '../../src/engine/report/filterNoiseText';
 import { loadModel } from '../../src/engine/io/models';
 import type { InspectableModel, LayerNode } from '../../src/engine/model/inspectableModel';
 import { approx, approxArray, assertNoLeak, gaussian, setWeights, useWasm, wrap } from './analysisFixtures';
@@ -179,4 +180,28 @@ test('sample models: the high-learning-rate model has far more noisy conv2 filte
   // Measured: 6 and 26 of 64 (README, Filters).
   assert.ok(counts['fashion-mnist-cnn'] <= 10, `good model: ${counts['fashion-mnist-cnn']} noisy`);
   assert.ok(counts['fashion-mnist-cnn-high-lr'] >= 2 * counts['fashion-mnist-cnn'] + 10, JSON.stringify(counts));
+});
+
+test('the noise verdict in words: per filter, layer only, untestable and 1×1 layers', () => {
+  const facts = { filters: 4, kernelHeight: 3, kernelWidth: 3, inChannels: 8, noisy: [true, false, false, true], noisyZ: NOISY_Z, perFilterTest: true, layerRoughness: 0.81, layerStructureZ: -6.04 };
+  assert.deepEqual(filterNoiseVerdict(facts), {
+    cell: '2',
+    warn: true,
+    layer: 'As a layer, smoother than noise (roughness 0.81, z −6.0).',
+    filters: '2 of 4 filters noisy: their weights are arranged no differently from a random arrangement (|z| < 1.96).',
+  });
+  const single = { ...facts, inChannels: 1, noisy: [false, false, false, false], perFilterTest: false, layerRoughness: 0.98, layerStructureZ: 0.3 };
+  const v = filterNoiseVerdict(single);
+  assert.equal(v.cell, 'layer noisy');
+  assert.equal(v.warn, true);
+  assert.equal(v.layer, 'As a layer, indistinguishable from noise (roughness 0.98, z 0.3).');
+  assert.match(v.filters, /^3×3×1 kernels hold 9 weights each: too few to tell one filter from noise/);
+  assert.equal(filterNoiseVerdict({ ...single, layerRoughness: 1.4, layerStructureZ: 2.5 }).cell, 'layer ok');
+  assert.match(filterNoiseVerdict({ ...single, layerRoughness: 1.4, layerStructureZ: 2.5 }).layer, /alternate more than noise/);
+  const tiny = filterNoiseVerdict({ ...single, kernelHeight: 1, layerRoughness: 0.5, layerStructureZ: null });
+  assert.equal(tiny.cell, '–');
+  assert.equal(tiny.layer, 'As a layer, roughness 0.50; kernels this small cannot be tested against noise.');
+  const pointwise = filterNoiseVerdict({ ...single, kernelHeight: 1, kernelWidth: 1, layerRoughness: null, layerStructureZ: null });
+  assert.equal(pointwise.layer, 'The layer has no neighbouring weights to compare (1×1 kernels).');
+  assert.equal(pointwise.filters, '1×1 kernels have no spatial layout to judge.');
 });

@@ -33,7 +33,8 @@ export function filterNoiseVerdict(l: FilterNoiseFacts): FilterNoiseVerdict {
   const z = l.layerStructureZ;
   let layer: string;
   let layerNoisy = false;
-  if (c === null || z === null) layer = 'The layer has no neighbouring weights to compare.';
+  if (c === null) layer = 'The layer has no neighbouring weights to compare (1×1 kernels).';
+  else if (z === null) layer = `As a layer, roughness ${c.toFixed(2)}; kernels this small cannot be tested against noise.`;
   else if (z <= -l.noisyZ) layer = `As a layer, smoother than noise (roughness ${c.toFixed(2)}, z ${fmtZ(z)}).`;
   else if (z >= l.noisyZ) layer = `As a layer, neighbouring weights alternate more than noise would (roughness ${c.toFixed(2)}, z ${fmtZ(z)}).`;
   else {
@@ -47,7 +48,10 @@ export function filterNoiseVerdict(l: FilterNoiseFacts): FilterNoiseVerdict {
       cell: c === null || z === null ? '–' : layerNoisy ? 'layer noisy' : 'layer ok',
       warn: layerNoisy,
       layer,
-      filters: `${l.kernelHeight}×${l.kernelWidth}×${l.inChannels} kernels hold ${n} weights each: too few to tell one filter from noise, so only the layer is judged.`,
+      filters:
+        c === null
+          ? `${l.kernelHeight}×${l.kernelWidth} kernels have no spatial layout to judge.`
+          : `${l.kernelHeight}×${l.kernelWidth}×${l.inChannels} kernels hold ${n} weights each: too few to tell one filter from noise, so only the layer is judged.`,
     };
   }
   return {
