@@ -249,22 +249,21 @@ describe('e2e: receptive fields and embeddings', function () {
     await hidePanel();
     frame = await wb.findWebviewFrame('cnn-lens-embedding-app embedding-pane .quality', 60_000);
 
-    const mark = () => frame.locator('body').evaluate((body) => (body as unknown as { setAttribute(n: string, v: string): void }).setAttribute('data-e2e-old', ''));
+    const mark = () => wb.markWebviewDocument(frame);
     /** Waits for a new embedding document showing the same quality figures (and time) with 500 points in its plot. */
     const restored = async (what: string): Promise<void> => {
-      const deadline = Date.now() + 120_000;
       let seen = '';
-      while (Date.now() < deadline) {
-        try {
-          frame = await wb.findWebviewFrame('body:not([data-e2e-old]) cnn-lens-embedding-app embedding-pane .quality', 5_000);
+      const found = await wb.findRecreatedWebview(
+        'cnn-lens-embedding-app embedding-pane .quality',
+        async (f) => {
+          frame = f;
           seen = await quality();
-          if (seen === shown && (await plotPoints()) === 500) return;
-        } catch {
-          // the old document is going away or the new one is not there yet
-        }
-        await sleep(500);
-      }
-      assert.fail(`after ${what} the Embedding view shows ${JSON.stringify(seen)}, expected ${JSON.stringify(shown)} with 500 points`);
+          return seen === shown && (await plotPoints()) === 500;
+        },
+        120_000,
+      );
+      if (!found) assert.fail(`after ${what} the Embedding view shows ${JSON.stringify(seen)}, expected ${JSON.stringify(shown)} with 500 points`);
+      frame = found;
     };
 
     // Host alive, webview document recreated: the host sends its result again.
@@ -286,6 +285,7 @@ describe('e2e: receptive fields and embeddings', function () {
     assert.equal(await methodValue(), 'pca');
     // "Show Embedding" on the restored panel only reveals it: it holds a result, so no run.
     await wb.page.locator('.tabs-container .tab', { hasText: 'model.json' }).filter({ hasNotText: 'Embedding' }).first().click();
+    await wb.page.locator('.tabs-container .tab.active', { hasText: 'model.json' }).filter({ hasNotText: 'Embedding' }).waitFor({ state: 'visible' });
     await wb.runCommand('CNN Lens: Show Embedding');
     frame = await wb.findWebviewFrame('cnn-lens-embedding-app embedding-pane .quality', 60_000);
     assert.equal(await quality(), shown);
@@ -304,15 +304,18 @@ describe('e2e: receptive fields and embeddings', function () {
     await mark();
     await wb.runCommand('Developer: Reload Window');
     await wb.waitForReady(120_000);
-    const status = async (): Promise<string> => {
-      frame = await wb.findWebviewFrame('body:not([data-e2e-old]) cnn-lens-embedding-app p[role="status"]', 5_000);
-      return frame.locator('cnn-lens-embedding-app p[role="status"]').innerText({ timeout: 2_000 });
-    };
     let text = '';
-    for (let i = 0; i < 120 && !/out of date/.test(text); i++) {
-      text = await status().catch(() => '');
-      if (!/out of date/.test(text)) await sleep(500);
-    }
+    /** A document not marked old whose status line says the stored result is out of date. */
+    const staleView = () =>
+      wb.findRecreatedWebview(
+        'cnn-lens-embedding-app p[role="status"]',
+        async (f) => {
+          text = await f.locator('cnn-lens-embedding-app p[role="status"]').innerText({ timeout: 2_000 });
+          return /out of date/.test(text);
+        },
+        60_000,
+      );
+    frame = (await staleView()) ?? frame;
     assert.match(text, /Press Run to compute the embedding\. The stored result was out of date: the model, its weights or its cnnlens\.json changed\./);
     assert.equal(await frame.locator('embedding-pane .quality').count(), 0, 'no result shown');
     assert.equal(await plotPoints(), 0);
@@ -320,7 +323,7 @@ describe('e2e: receptive fields and embeddings', function () {
     const staleLog = await wb.waitForOutput('CNN Lens', /stored result of .* is out of date/);
     assert.doesNotMatch(staleLog.slice(staleLog.search(/stored result of .* is out of date/)), /Embedding: restored the/);
     await hidePanel();
-    for (let i = 0; i < 120 && !/out of date/.test(await status().catch(() => '')); i++) await sleep(500);
+    await staleView();
     await wb.screenshot('embedding-after-reload-stale');
   });
 });

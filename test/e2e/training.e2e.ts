@@ -198,25 +198,15 @@ describe('e2e: transfer learning', function () {
     assert.ok(existsSync(path.join(server.workspace, 'fashion-mnist-cnn-finetuned/model.json')), 'the best epoch was saved');
 
     // The view comes back with its run after "Developer: Reload Webviews" and after a window reload.
-    const mark = () => frame.locator('body').evaluate((body) => (body as unknown as { setAttribute(n: string, v: string): void }).setAttribute('data-e2e-old', ''));
+    const mark = () => wb.markWebviewDocument(frame);
     const restored = async (what: string): Promise<Frame> => {
-      const until = Date.now() + 120_000;
-      let reloaded = false;
-      while (Date.now() < until) {
-        if (!reloaded && Date.now() > until - 60_000) {
-          // See Workbench.findWebviewFrameOrReload: a blank webview in code-server; one more reload.
-          reloaded = true;
-          await wb.runCommand('Developer: Reload Webviews').catch(() => undefined);
-        }
-        try {
-          const f = await wb.findWebviewFrame('body:not([data-e2e-old]) cnn-lens-training-app vscode-badge.status[data-status="cancelled"]', 5_000);
-          if ((await f.locator('training-curves figure[data-chart="loss"] circle.point.train').count()) === done) return f;
-        } catch {
-          // the old document is going away or the new one is not there yet
-        }
-        await sleep(500);
-      }
-      assert.fail(`the Training view did not come back with ${done} epochs after ${what}`);
+      const found = await wb.findRecreatedWebview(
+        'cnn-lens-training-app vscode-badge.status[data-status="cancelled"]',
+        async (f) => (await f.locator('training-curves figure[data-chart="loss"] circle.point.train').count()) === done,
+        120_000,
+        { reloadOnce: true },
+      );
+      return found ?? assert.fail(`the Training view did not come back with ${done} epochs after ${what}`);
     };
     await mark();
     await wb.runCommand('Developer: Reload Webviews');

@@ -135,22 +135,20 @@ describe('e2e: CNN Lens views', function () {
     const channels = await frame.locator('feature-map-grid canvas[data-channel]').count();
 
     // Marks the current webview document, so that only a recreated one can pass `restored`.
-    const mark = () => frame.locator('body').evaluate((body) => (body as unknown as { setAttribute(n: string, v: string): void }).setAttribute('data-e2e-old', ''));
+    const mark = () => wb.markWebviewDocument(frame);
     /** Waits for a new activations webview document showing `chosen` with all its canvases. */
     const restored = async (what: string): Promise<void> => {
-      const deadline = Date.now() + 90_000;
       let heading = '';
-      while (Date.now() < deadline) {
-        try {
-          frame = await wb.findWebviewFrame('body:not([data-e2e-old]) cnn-lens-activations-app h2', 5_000);
-          heading = await frame.locator('cnn-lens-activations-app h2').innerText({ timeout: 2_000 });
-          if (heading === chosen && (await frame.locator('feature-map-grid canvas[data-channel]').count()) === channels) return;
-        } catch {
-          // the old frame is going away or the new one is not there yet
-        }
-        await sleep(500);
-      }
-      assert.fail(`after ${what} the Activations view shows "${heading}", expected "${chosen}" with ${channels} canvases`);
+      const found = await wb.findRecreatedWebview(
+        'cnn-lens-activations-app h2',
+        async (f) => {
+          heading = await f.locator('cnn-lens-activations-app h2').innerText({ timeout: 2_000 });
+          return heading === chosen && (await f.locator('feature-map-grid canvas[data-channel]').count()) === channels;
+        },
+        90_000,
+      );
+      if (!found) assert.fail(`after ${what} the Activations view shows "${heading}", expected "${chosen}" with ${channels} canvases`);
+      frame = found;
     };
 
     await mark();

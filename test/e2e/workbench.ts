@@ -71,17 +71,25 @@ export class Workbench {
     await this.page.locator('.explorer-folders-view .monaco-list-row').first().waitFor({ state: 'visible', timeout });
   }
 
-  /** Runs a command from the palette: F1, type the title, Enter on the matching entry. */
+  /**
+   * Runs a command from the palette: F1, type the title, Enter on the matching entry. The palette
+   * lists the commands whose `when` clause held as it opened; right after a tab switch the
+   * editor's context keys may still be settling, so a palette without the command is opened once
+   * more before giving up.
+   */
   async runCommand(title: string, timeout = 20_000): Promise<void> {
-    await this.openQuickInput('F1');
-    const input = this.page.locator('.quick-input-widget .quick-input-box input');
-    await input.fill(`>${title}`);
     const row = this.page.locator('.quick-input-widget .quick-input-list .monaco-list-row', { hasText: title }).first();
-    try {
-      await row.waitFor({ state: 'visible', timeout });
-    } catch {
-      await this.page.keyboard.press('Escape');
-      throw new Error(`Command "${title}" not found in the command palette`);
+    for (let attempt = 1; ; attempt++) {
+      await this.openQuickInput('F1');
+      await this.page.locator('.quick-input-widget .quick-input-box input').fill(`>${title}`);
+      try {
+        await row.waitFor({ state: 'visible', timeout: timeout / 2 });
+        break;
+      } catch {
+        await this.page.keyboard.press('Escape');
+        if (attempt === 2) throw new Error(`Command "${title}" not found in the command palette`);
+        await sleep(1000);
+      }
     }
     await row.click();
     await this.page.locator('.quick-input-widget').waitFor({ state: 'hidden', timeout });
@@ -277,6 +285,36 @@ export class Workbench {
       await this.runCommand('Developer: Reload Webviews');
       return this.findWebviewFrame(selector, timeout);
     }
+  }
+
+  /** Marks the document shown in a webview `frame`, so `findRecreatedWebview` passes only a newer one. */
+  async markWebviewDocument(frame: Frame): Promise<void> {
+    await frame.locator('body').evaluate((body) => (body as unknown as { setAttribute(n: string, v: string): void }).setAttribute('data-e2e-old', ''));
+  }
+
+  /**
+   * After a reload: the frame of a webview document not marked by `markWebviewDocument` that
+   * contains `selector` and satisfies `accept`, polled for up to `timeout`; undefined when none
+   * did. `reloadOnce` runs "Developer: Reload Webviews" once half-way (a blank code-server
+   * webview, see `findWebviewFrameOrReload`).
+   */
+  async findRecreatedWebview(selector: string, accept: (frame: Frame) => Promise<boolean>, timeout: number, options: { reloadOnce?: boolean } = {}): Promise<Frame | undefined> {
+    const deadline = Date.now() + timeout;
+    let reloaded = !options.reloadOnce;
+    while (Date.now() < deadline) {
+      if (!reloaded && Date.now() > deadline - timeout / 2) {
+        reloaded = true;
+        await this.runCommand('Developer: Reload Webviews').catch(() => undefined);
+      }
+      try {
+        const frame = await this.findWebviewFrame(`body:not([data-e2e-old]) ${selector}`, 5_000);
+        if (await accept(frame)) return frame;
+      } catch {
+        // the old document is going away or the new one is not there yet
+      }
+      await sleep(500);
+    }
+    return undefined;
   }
 
   /** Saves a full-page screenshot as `<artifacts>/screenshots/<name>.png`; returns its path. */
