@@ -48,6 +48,8 @@ import { openTrainingData } from '../src/engine/training/trainingData';
 import { stratifiedSplit } from '../src/engine/training/split';
 import { decodeItems } from '../src/engine/training/imageStore';
 import { buildHeadLayers, applyHead, disposeLayerWeights } from '../src/engine/training/headModel';
+import { headGradients } from '../src/engine/training/headGradients';
+import { AdamOptimizer } from '../src/engine/training/adamOptimizer';
 import { describeHead } from '../src/engine/training/headSpec';
 import { crossEntropy, trainLoop, type Samples } from '../src/engine/training/trainLoop';
 import { MessageChannel } from 'node:worker_threads';
@@ -114,7 +116,7 @@ async function dataParallelStepper(pool: WorkerPool, trainable?: number, minBatc
   const peer = pool.run('gradientPeer', { model: SAMPLE, port: port2 }, { worker: 0, transfer: [port2] });
   const forward = fineTuneTrainingPredict(lm);
   const lead = new DataParallelLead(port1, { predict: forward, variables, classes: 10, trainableLayers: [...names], minBatch });
-  const adam = tf.train.adam(1e-4);
+  const adam = new AdamOptimizer(1e-4);
   return {
     /** One step on `x` (split when it has at least `minBatch` images). */
     step: async (x: tf.Tensor, labels: Int32Array): Promise<void> => {
@@ -181,7 +183,7 @@ async function stepCase(opts: Options): Promise<Record<string, unknown>> {
   const x = tf.tidy(() => tf.randomUniform([64, 28, 28, 1], 0, 1, 'float32', 1));
   const labels = tf.tensor1d(Int32Array.from({ length: 64 }, (_, i) => i % 10), 'int32');
   const oneHot = tf.oneHot(labels, 10);
-  const adam = tf.train.adam(1e-4);
+  const adam = new AdamOptimizer(1e-4);
   // The engine's training forward pass (fineTunePredict.ts: training mode, BatchNorm frozen).
   const forward = fineTuneTrainingPredict(lm);
   // The engine's step (trainLoop.ts): minimize over that forward pass, loss and hits read back.
@@ -379,6 +381,8 @@ async function headEpochCase(opts: Options, spec: BaseSpec): Promise<Record<stri
       patience: 0,
       deadUnits: async () => ({}),
       onEpoch: (r) => seconds.push(r.seconds * 1000),
+      // As the head-training job does (trainHead.ts).
+      gradients: async (x, labels) => headGradients(head, x, labels),
     });
     disposeLayerWeights(head);
     return seconds;

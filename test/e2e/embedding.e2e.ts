@@ -200,6 +200,24 @@ describe('e2e: receptive fields and embeddings', function () {
     assert.equal(after.exact, 0, `class 0 hidden: ${JSON.stringify(after)}`);
     assert.ok(after.inked < before.inked, 'fewer pixels inked');
     await frame.locator('embedding-legend vscode-checkbox').waitFor({ state: 'attached' });
+
+    // A run with new settings, cancelled from the view: the finished plot stays, and the view
+    // says it is the last finished run's, not the settings now in the controls.
+    await frame.locator('cnn-lens-embedding-app vscode-textfield[data-setting="iterations"]').evaluate((el) => {
+      (el as unknown as { value: string }).value = '5000';
+      const Keyboard = (globalThis as unknown as { KeyboardEvent: new (type: string, init: object) => Event }).KeyboardEvent;
+      el.dispatchEvent(new Keyboard('keydown', { key: 'Enter', bubbles: true, composed: true }));
+    });
+    const cancel = frame.locator('cnn-lens-embedding-app .buttons vscode-button', { hasText: /^\s*Cancel\s*$/ });
+    await cancel.waitFor({ state: 'visible', timeout: 30_000 });
+    await cancel.click();
+    const status = frame.locator('cnn-lens-embedding-app p[role="status"]');
+    await status.filter({ hasText: 'Cancelled' }).waitFor({ state: 'visible', timeout: 30_000 });
+    assert.match(await status.innerText(), /Cancelled\. The plot still shows the last finished run, which may not match the settings above\./);
+    assert.equal(await cancel.count(), 0, 'no run left going');
+    const kept = await frame.locator('scatter-plot').evaluate((el) => (el as unknown as { points: Float32Array }).points.length / 2);
+    assert.equal(kept, 1000, 'the finished plot is kept');
+    assert.match(await frame.locator('embedding-pane .quality').innerText(), /Points\s*1,000/);
   });
 
   it('restores the finished embedding after "Reload Webviews" and a window reload without recomputing; not once cnnlens.json changed', async function () {

@@ -170,9 +170,15 @@ export class EmbeddingApp extends LitElement {
         this.patchPane(m.pane, { embedding: normaliseEmbedding(m.embedding), frame: undefined, running: false, progress: undefined, error: undefined });
         this.linked = m.linked;
         break;
-      case 'cancelled':
+      case 'cancelled': {
+        const kept = this.panes[m.pane]?.embedding !== undefined;
         this.patchPane(m.pane, { running: false, frame: undefined, progress: undefined });
+        // The plot keeps the last finished result, which the controls may no longer describe.
+        if (!this.panes.some((p) => p.running)) {
+          this.idle = kept ? 'Cancelled. The plot still shows the last finished run, which may not match the settings above.' : 'Cancelled. Press Run to compute the embedding.';
+        }
         break;
+      }
       case 'paneError':
         this.patchPane(m.pane, { running: false, frame: undefined, progress: undefined, error: m.message });
         break;

@@ -42,12 +42,18 @@ export function applyHead(layers: tf.layers.Layer[], x: tf.Tensor): tf.Tensor {
       t = tf.reshape(t, [t.shape[0], -1]);
       continue;
     }
-    const [kernel, bias] = layer.weights.map((w) => w.read());
-    const activation = (layer as unknown as { activation: { getClassName(): string } }).activation.getClassName();
-    t = tf.fused.matMul({ a: t as tf.Tensor2D, b: kernel as tf.Tensor2D, bias, activation: activation === 'relu' ? 'relu' : 'linear' });
+    const { kernel, bias, activation } = denseParts(layer);
+    t = tf.fused.matMul({ a: t as tf.Tensor2D, b: kernel, bias, activation: activation === 'relu' ? 'relu' : 'linear' });
     if (activation === 'softmax') t = tf.softmax(t);
   }
   return t;
+}
+
+/** A head Dense layer's variables (kernel, then bias: the order of its `trainableWeights`) and activation name. */
+export function denseParts(layer: tf.layers.Layer): { kernel: tf.Tensor2D; bias: tf.Tensor1D; activation: string } {
+  const [kernel, bias] = layer.weights.map((w) => w.read());
+  const activation = (layer as unknown as { activation: { getClassName(): string } }).activation.getClassName();
+  return { kernel: kernel as tf.Tensor2D, bias: bias as tf.Tensor1D, activation };
 }
 
 /** The output of layer `name` inside `model`, as a symbolic tensor to build on. */

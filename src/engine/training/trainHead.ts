@@ -13,6 +13,7 @@ import type { FeatureShard } from './featureCache';
 import { gatherRows } from './featureCache';
 import { applyHead, attachHead, buildHeadLayers, disposeLayerWeights } from './headModel';
 import { deadCounts, headLayerDead } from './deadUnits';
+import { headGradients } from './headGradients';
 import { trainLoop, type Samples } from './trainLoop';
 import { saveTrainedModel, trainedModelConfig } from './saveTrainedModel';
 import { loopSettings, type TrainingContext } from './trainingContext';
@@ -87,6 +88,8 @@ export async function trainHeadJob(args: TrainHeadArgs, ctx: TrainingContext): P
       train,
       validation,
       ...loopSettings(o, ctx, train.count),
+      // Closed-form gradients: the tape's bookkeeping costs more than a head's arithmetic.
+      gradients: async (x, labels) => headGradients(head, x, labels),
       deadUnits: async () => ({
         ...baseDead,
         ...(hidden >= 0
