@@ -7,7 +7,7 @@ import { test, before } from 'node:test';
 import assert from 'node:assert/strict';
 import * as tf from '@tensorflow/tfjs';
 import { AdamOptimizer } from '../../src/engine/training/adamOptimizer';
-import { assertNoLeak, gaussian, useWasm } from './analysisFixtures';
+import { assertNoLeak, gaussian, maxRelativeError, useWasm } from './analysisFixtures';
 
 before(useWasm);
 
@@ -18,16 +18,6 @@ function problem(seed: number) {
   const target = tf.tensor2d(Float32Array.from({ length: 64 * 3 }, g), [64, 3]);
   const init = { kernel: Float32Array.from({ length: 18 }, g), bias: Float32Array.from({ length: 3 }, g) };
   return { x, target, init };
-}
-
-function maxRelativeDifference(a: Float32Array, b: Float32Array): number {
-  let diff = 0;
-  let scale = 0;
-  for (let i = 0; i < a.length; i++) {
-    diff = Math.max(diff, Math.abs(a[i] - b[i]));
-    scale = Math.max(scale, Math.abs(b[i]));
-  }
-  return diff / scale;
 }
 
 for (const mode of ['minimize', 'applyGradients (list)', 'applyGradients (map)'] as const) {
@@ -66,7 +56,7 @@ for (const mode of ['minimize', 'applyGradients (list)', 'applyGradients (map)']
     assert.ok(reference.trajectory[199] < 0.5 * reference.trajectory[0], `loss ${reference.trajectory[0]} → ${reference.trajectory[199]}`);
     ours.trajectory.forEach((l, i) => assert.ok(Math.abs(l - reference.trajectory[i]) <= 1e-5 * reference.trajectory[i], `step ${i}: loss ${l} vs ${reference.trajectory[i]}`));
     ours.weights.forEach((w, i) => {
-      const d = maxRelativeDifference(w, reference.weights[i]);
+      const d = maxRelativeError(w, reference.weights[i]);
       assert.ok(d <= 1e-5, `weights ${i} differ by ${d} relative`);
     });
   });

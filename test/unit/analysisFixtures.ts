@@ -72,6 +72,18 @@ export function assertNoLeak(baseline: number, what: string): void {
   assert.equal(tf.memory().numTensors, baseline, `${what} leaked ${tf.memory().numTensors - baseline} tensor(s)`);
 }
 
+/** ‖actual − expected‖∞ / ‖expected‖∞: the relative error the kernel and training tests bound. */
+export function maxRelativeError(actual: ArrayLike<number>, expected: ArrayLike<number>): number {
+  assert.equal(actual.length, expected.length, 'length mismatch');
+  let maxRef = 0;
+  let maxDiff = 0;
+  for (let i = 0; i < expected.length; i++) {
+    maxRef = Math.max(maxRef, Math.abs(expected[i]));
+    maxDiff = Math.max(maxDiff, Math.abs(actual[i] - expected[i]));
+  }
+  return maxDiff / Math.max(maxRef, 1e-30);
+}
+
 export function approx(actual: number, expected: number, tol = 1e-5, what = ''): void {
   assert.ok(Math.abs(actual - expected) <= tol, `${what} expected ${expected}, got ${actual} (tolerance ${tol})`);
 }

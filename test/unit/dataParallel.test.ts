@@ -28,6 +28,7 @@ import { DATA_PARALLEL_MIN_BATCH, useDataParallel } from '../../src/engine/train
 import type { TrainingProgress } from '../../src/engine/training/types';
 import { CLASS_FOLDERS, SAMPLES, lowContrastBright, tmpDir, writeClassFolders } from './transferFixtures';
 import { weightBytes } from './transferWeights';
+import { maxRelativeError } from './analysisFixtures';
 
 const cnn = path.join(SAMPLES, 'fashion-mnist-cnn/model.json');
 let dir: string;
@@ -46,19 +47,6 @@ after(() => {
 });
 
 const inFlight = (client: EngineClient): number => (client as unknown as { pool: WorkerPool }).pool.jobsInFlight;
-
-/** ‖a − b‖∞ / ‖b‖∞ */
-function relativeError(a: tf.Tensor, b: tf.Tensor): number {
-  const av = a.dataSync();
-  const bv = b.dataSync();
-  let diff = 0;
-  let scale = 0;
-  for (let i = 0; i < bv.length; i++) {
-    diff = Math.max(diff, Math.abs(av[i] - bv[i]));
-    scale = Math.max(scale, Math.abs(bv[i]));
-  }
-  return diff / scale;
-}
 
 test('a batch split between lead and peer gives the full batch’s gradients (1e-5 relative); both sides dispose their tensors', async (t) => {
   const listing = await openTrainingData(plain, { classNames: CLASS_FOLDERS });
@@ -92,7 +80,7 @@ test('a batch split between lead and peer gives the full batch’s gradients (1e
       const split = await lead.gradients(x, y);
       try {
         assert.equal(split.grads.length, variables.length);
-        const worst = Math.max(...split.grads.map((g, i) => relativeError(g, full.grads[i])));
+        const worst = Math.max(...split.grads.map((g, i) => maxRelativeError(g.dataSync(), full.grads[i].dataSync())));
         t.diagnostic(`batch ${size}: worst relative gradient error ${worst.toExponential(2)}, loss ${full.loss.toFixed(5)}`);
         assert.ok(worst <= 1e-5, `batch ${size}: relative error ${worst}`);
         assert.ok(Math.abs(split.loss - full.loss) <= 1e-5 * Math.abs(full.loss), `loss ${split.loss} vs ${full.loss}`);

@@ -23,7 +23,7 @@ import { registerWasmTrainingKernels } from '../../src/engine/kernels/registerWa
 import { fromLayersModel } from '../../src/engine/model/layersModelAdapter';
 import { loadModel } from '../../src/engine/io/models';
 import type { InspectableModel } from '../../src/engine/model/inspectableModel';
-import { gaussian, seeded } from './analysisFixtures';
+import { gaussian, maxRelativeError, seeded } from './analysisFixtures';
 
 const TOL = 1e-4;
 const root = path.resolve(__dirname, '../../..');
@@ -35,22 +35,11 @@ async function use(backend: 'cpu' | 'wasm'): Promise<void> {
   assert.equal(tf.getBackend(), backend);
 }
 
-function relErr(actual: ArrayLike<number>, expected: ArrayLike<number>): number {
-  assert.equal(actual.length, expected.length, 'length mismatch');
-  let maxRef = 0;
-  let maxDiff = 0;
-  for (let i = 0; i < expected.length; i++) {
-    maxRef = Math.max(maxRef, Math.abs(expected[i]));
-    maxDiff = Math.max(maxDiff, Math.abs(actual[i] - expected[i]));
-  }
-  return maxDiff / Math.max(maxRef, 1e-30);
-}
-
 function assertClose(wasm: Float32Array, cpu: Float32Array, what: string): void {
   let mass = 0;
   for (const v of cpu) mass += Math.abs(v);
   assert.ok(mass > 0, `${what}: the cpu gradient is all zeros, the comparison would prove nothing`);
-  const e = relErr(wasm, cpu);
+  const e = maxRelativeError(wasm, cpu);
   assert.ok(e <= TOL, `${what}: relative error ${e.toExponential(2)} > ${TOL}`);
 }
 

@@ -12,7 +12,7 @@ import { batchGradients } from '../../src/engine/training/batchGradients';
 import { applyHead, buildHeadLayers, disposeLayerWeights } from '../../src/engine/training/headModel';
 import { describeHead } from '../../src/engine/training/headSpec';
 import { trainLoop, type Samples } from '../../src/engine/training/trainLoop';
-import { assertNoLeak, gaussian, useWasm } from './analysisFixtures';
+import { assertNoLeak, gaussian, maxRelativeError, useWasm } from './analysisFixtures';
 
 before(useWasm);
 
@@ -40,19 +40,6 @@ function data(count: number, featureShape: number[], seed: number): { features: 
   return { features, labels };
 }
 
-function maxRelativeDifference(a: tf.Tensor, b: tf.Tensor): number {
-  const x = a.dataSync();
-  const y = b.dataSync();
-  assert.deepEqual(a.shape, b.shape);
-  let scale = 0;
-  let diff = 0;
-  for (let i = 0; i < x.length; i++) {
-    scale = Math.max(scale, Math.abs(y[i]));
-    diff = Math.max(diff, Math.abs(x[i] - y[i]));
-  }
-  return diff / scale;
-}
-
 for (const [featureShape, hidden] of [
   [[24], 0],
   [[24], 16],
@@ -70,7 +57,8 @@ for (const [featureShape, hidden] of [
       assert.equal(closed.hits, tape.hits);
       assert.equal(closed.grads.length, tape.grads.length);
       closed.grads.forEach((g, i) => {
-        const d = maxRelativeDifference(g, tape.grads[i]);
+        assert.deepEqual(g.shape, tape.grads[i].shape);
+        const d = maxRelativeError(g.dataSync(), tape.grads[i].dataSync());
         assert.ok(d <= 1e-5, `gradient ${i} (${headVariables(head)[i].name}) differs by ${d} relative`);
       });
     } finally {

@@ -17,6 +17,7 @@ import * as assert from 'node:assert/strict';
 import * as tf from '@tensorflow/tfjs';
 import { registerWasmTrainingKernels } from '../../src/engine/kernels/registerWasmKernels';
 import { uniformRandom } from '../../src/engine/random';
+import { maxRelativeError } from './analysisFixtures';
 
 const TOL = 1e-4;
 
@@ -40,20 +41,9 @@ function randomArr(shape: number[], seed: number): Arr {
   return { data, shape };
 }
 
-function relErr(actual: ArrayLike<number>, expected: ArrayLike<number>): number {
-  assert.equal(actual.length, expected.length, 'length mismatch');
-  let maxRef = 0;
-  let maxDiff = 0;
-  for (let i = 0; i < expected.length; i++) {
-    maxRef = Math.max(maxRef, Math.abs(expected[i]));
-    maxDiff = Math.max(maxDiff, Math.abs(actual[i] - expected[i]));
-  }
-  return maxDiff / Math.max(maxRef, 1e-30);
-}
-
 function assertClose(actual: Arr, expected: Arr, what: string): void {
   assert.deepEqual(actual.shape, expected.shape, `${what}: shape`);
-  const e = relErr(actual.data, expected.data);
+  const e = maxRelativeError(actual.data, expected.data);
   assert.ok(e <= TOL, `${what}: relative error ${e.toExponential(2)} > ${TOL}`);
 }
 
@@ -374,6 +364,6 @@ test('model.fit of a tiny conv/depthwise model: same weights on wasm and cpu aft
   for (let i = 0; i < cpu.length; i++) {
     assertClose(wasm[i], cpu[i], `weight ${i} [${cpu[i].shape}]`);
     // The weights did move (the comparison is not trivially between initial values).
-    assert.ok(relErr(cpu[i].data, init[i].data) > 1e-3, `weight ${i} changed during training`);
+    assert.ok(maxRelativeError(cpu[i].data, init[i].data) > 1e-3, `weight ${i} changed during training`);
   }
 });

@@ -8,6 +8,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import * as tf from '@tensorflow/tfjs';
 import { initBackend } from '../../src/engine/backend';
+import { maxRelativeError } from './analysisFixtures';
 
 function values(shape: number[], seed: number): Float32Array {
   let s = seed >>> 0;
@@ -23,16 +24,6 @@ async function on<T>(backend: 'cpu' | 'wasm', f: () => T): Promise<T> {
   await tf.setBackend(backend);
   assert.equal(tf.getBackend(), backend);
   return f();
-}
-
-function maxRelErr(a: Float32Array, b: Float32Array): number {
-  let d = 0;
-  let m = 0;
-  for (let i = 0; i < a.length; i++) {
-    d = Math.max(d, Math.abs(a[i] - b[i]));
-    m = Math.max(m, Math.abs(b[i]));
-  }
-  return d / Math.max(m, 1e-30);
 }
 
 const wasmIds = (): number => (tf.findBackend('wasm') as unknown as { numDataIds(): number }).numDataIds();
@@ -61,7 +52,7 @@ test('BatchMatMul with transposed operands: equal to cpu, bit-identical to an ex
         });
         return [r[0], r[1], wasmIds() - ids] as const;
       });
-      assert.ok(maxRelErr(wasm, cpu) < 1e-5, `case ${i}: ${maxRelErr(wasm, cpu)}`);
+      assert.ok(maxRelativeError(wasm, cpu) < 1e-5, `case ${i}: ${maxRelativeError(wasm, cpu)}`);
       assert.deepEqual(wasm, plain, `case ${i}: not the plain product`);
       assert.equal(leaked, 0, `case ${i}: wasm buffers leaked`);
     }
@@ -104,7 +95,7 @@ async function sumCases(shape: number[]): Promise<void> {
       });
       const cpuFlat = Float32Array.from([cpu].flat(4) as number[]);
       assert.deepEqual(wasmShape, tf.tidy(() => tf.sum(tf.zeros(shape), c.axis, c.keepDims).shape), `axes ${c.axis}`);
-      assert.ok(maxRelErr(wasm, cpuFlat) < 1e-5, `axes ${c.axis}`);
+      assert.ok(maxRelativeError(wasm, cpuFlat) < 1e-5, `axes ${c.axis}`);
       assert.deepEqual(wasm, reference, `[${shape}] axes ${c.axis}: not bit-identical`);
     }
   } finally {
@@ -126,8 +117,8 @@ test('gradients of a Dense layer on wasm match cpu', async () => {
     );
   const cpu = await grads('cpu');
   const wasm = await grads('wasm');
-  assert.ok(maxRelErr(wasm[0], cpu[0]) < 1e-5);
-  assert.ok(maxRelErr(wasm[1], cpu[1]) < 1e-5);
+  assert.ok(maxRelativeError(wasm[0], cpu[0]) < 1e-5);
+  assert.ok(maxRelativeError(wasm[1], cpu[1]) < 1e-5);
 });
 
 test('Identity and same-dtype Cast share the data on wasm: values kept after the source is disposed, no buffer leaked', async () => {
@@ -172,6 +163,6 @@ test('gradients through ReLU and saved activations on wasm match cpu (zero-copy 
     });
   const cpu = await grads('cpu');
   const wasm = await grads('wasm');
-  assert.ok(maxRelErr(wasm[0], cpu[0]) < 1e-4, `dx ${maxRelErr(wasm[0], cpu[0])}`);
-  assert.ok(maxRelErr(wasm[1], cpu[1]) < 1e-4, `dW ${maxRelErr(wasm[1], cpu[1])}`);
+  assert.ok(maxRelativeError(wasm[0], cpu[0]) < 1e-4, `dx ${maxRelativeError(wasm[0], cpu[0])}`);
+  assert.ok(maxRelativeError(wasm[1], cpu[1]) < 1e-4, `dW ${maxRelativeError(wasm[1], cpu[1])}`);
 });
