@@ -11,6 +11,7 @@ import { headGradients } from '../../src/engine/training/headGradients';
 import { batchGradients } from '../../src/engine/training/batchGradients';
 import { applyHead, buildHeadLayers, disposeLayerWeights } from '../../src/engine/training/headModel';
 import { describeHead } from '../../src/engine/training/headSpec';
+import { gatherRows } from '../../src/engine/training/featureCache';
 import { trainLoop, type Samples } from '../../src/engine/training/trainLoop';
 import { assertNoLeak, gaussian, maxRelativeError, useWasm } from './analysisFixtures';
 
@@ -79,11 +80,7 @@ test('a training run with closed-form gradients follows the tape-based run epoch
   const samples = (d: { features: Float32Array; labels: Int32Array }): Samples => ({
     count: d.labels.length,
     labels: d.labels,
-    input: (pos) => {
-      const rows = new Float32Array(pos.length * 48);
-      pos.forEach((p, k) => rows.set(d.features.subarray(p * 48, (p + 1) * 48), k * 48));
-      return tf.tensor2d(rows, [pos.length, 48]);
-    },
+    input: (pos) => gatherRows(d.features, 48, pos, featureShape),
   });
   const run = async (closed: boolean) => {
     const head = buildHeadLayers(describeHead(featureShape, 16, CLASSES, []), 3, featureShape);
@@ -118,13 +115,8 @@ test('a training run with closed-form gradients follows the tape-based run epoch
     assert.equal(e.acc, t.acc);
   });
   closed.weights.forEach((w, i) => {
-    let diff = 0;
-    let scale = 0;
-    for (let k = 0; k < w.length; k++) {
-      diff = Math.max(diff, Math.abs(w[k] - tape.weights[i][k]));
-      scale = Math.max(scale, Math.abs(tape.weights[i][k]));
-    }
-    assert.ok(diff <= 1e-4 * scale, `weights ${i} differ by ${diff} (scale ${scale})`);
+    const d = maxRelativeError(w, tape.weights[i]);
+    assert.ok(d <= 1e-4, `weights ${i} differ by ${d} relative`);
   });
 });
 
@@ -132,7 +124,10 @@ test('where the true class is clipped (p < 1e-7) the tape gives no gradient; the
   const head = buildHeadLayers(describeHead([4], 0, CLASSES, []), 1, [4]);
   const [kernel] = headVariables(head);
   // Logits 40 apart: p(label 0) ≈ e^-40, far below the clip.
-  kernel.assign(tf.tensor2d([0, 10, 0, 0, 0, 0, 10, 0, 0, 0, 0, 10, 0, 0, 0, 0, 10, 0, 0, 0], [4, CLASSES]));
+  const confident = tf.tensor2d([0, 10, 0, 0, 0, 0, 10, 0, 0, 0, 0, 10, 0, 0, 0, 0, 10, 0, 0, 0], [4, CLASSES]);
+  kernel.assign(confident);
+  confident.dispose();
+  const baseline = tf.memory().numTensors;
   const x = tf.tensor2d([[1, 1, 1, 1]]);
   const labels = Int32Array.from([0]);
   const closed = headGradients(head, x, labels);
@@ -146,6 +141,21 @@ test('where the true class is clipped (p < 1e-7) the tape gives no gradient; the
     assert.ok(Math.abs(dBias[0] + 1) < 1e-6 && Math.abs(dBias[1] - 1) < 1e-6, `closed form: p − onehot = ${dBias}`);
   } finally {
     tf.dispose([...closed.grads, ...tape.grads, x]);
+  }
+  assertNoLeak(baseline, 'headGradients + batchGradients on a clipped probability');
+  disposeLayerWeights(head);
+});
+
+test('a head that is not [Flatten] → [Dense relu] → Dense softmax is an error naming the layer', () => {
+  const head = buildHeadLayers(describeHead([4], 3, CLASSES, []), 1, [4]);
+  // head = [Dense(3, relu), Dense(5, softmax)]: the relu layer alone ends without a softmax.
+  const x = tf.ones([2, 4]);
+  const baseline = tf.memory().numTensors;
+  try {
+    assert.throws(() => headGradients([head[0]], x, Int32Array.from([0, 1])), new RegExp(`head layer "${head[0].name}" has activation relu, expected softmax`));
+    assertNoLeak(baseline, 'a rejected head');
+  } finally {
+    x.dispose();
     disposeLayerWeights(head);
   }
 });

@@ -33,10 +33,11 @@ const P_MAX = 1 - 1e-7;
  * `x` is the batch of features (not disposed here); the caller disposes the gradients.
  */
 export function headGradients(layers: tf.layers.Layer[], x: tf.Tensor, labels: Int32Array): BatchGradients {
-  const dense = layers.filter((l) => l.getClassName() !== 'Flatten').map(denseParts);
+  const denseLayers = layers.filter((l) => l.getClassName() !== 'Flatten');
+  const dense = denseLayers.map(denseParts);
   dense.forEach((d, i) => {
     const expected = i === dense.length - 1 ? 'softmax' : 'relu';
-    if (d.activation !== expected) throw new Error(`headGradients: head layer ${i + 1} has activation ${d.activation}, expected ${expected}`);
+    if (d.activation !== expected) throw new Error(`headGradients: head layer "${denseLayers[i].name}" has activation ${d.activation}, expected ${expected}`);
   });
   const batch = labels.length;
   const classes = dense[dense.length - 1].kernel.shape[1];
